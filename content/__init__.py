@@ -1,0 +1,1 @@
+"""The pure domain of what screens show: no Flask, no SQLAlchemy, no I/O."""

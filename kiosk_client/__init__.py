@@ -1,0 +1,1 @@
+"""The agent on a kiosk PC: pairs, polls, caches media and serves the player locally."""

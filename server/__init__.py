@@ -1,0 +1,1 @@
+"""Vitrina's central service: the Flask app, persistence, admin UI, APIs and CLI."""

@@ -1,0 +1,51 @@
+"""The application factory: defaults, instance folder, environment, extensions, blueprints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from server import access, config, errorpages, i18n, security
+from server.api import audit as api_audit
+from server.api import me as api_me
+from server.api import openapi
+from server.api import orgs as api_orgs
+from server.api import tokens as api_tokens
+from server.api import users as api_users
+from server.extensions import babel, csrf, db, login_manager
+from server.web import account, audit, auth, dashboard, health, orgs, static, ui, users
+
+
+def create_app(
+    test_config: dict[str, Any] | None = None, instance_path: str | None = None
+) -> Flask:
+    """Build a Vitrina app; reads configuration but never touches the database schema."""
+    app = Flask(
+        __name__,
+        instance_path=str(config.resolve_instance_path(instance_path)),
+        static_folder=None,
+    )
+    config.load_config(app, test_config)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    auth.configure_login(login_manager)
+    babel.init_app(app, locale_selector=i18n.select_locale,
+                   timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)
+    security.init_app(app)
+    errorpages.init_app(app)
+    ui.init_app(app)
+
+    for blueprint in (static.bp, health.bp, auth.bp, account.bp, dashboard.bp, orgs.bp,
+                      users.bp, audit.bp):
+        app.register_blueprint(blueprint)
+    for api in (api_me.api, api_orgs.api, api_users.api, api_audit.api, api_tokens.api):
+        app.register_blueprint(api.blueprint)
+        csrf.exempt(api.blueprint)
+    app.register_blueprint(openapi.bp)
+
+    access.check_every_route_has_a_rule(app)
+    return app

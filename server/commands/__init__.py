@@ -1,0 +1,1 @@
+"""The `vitrina` subcommands, one module per area."""

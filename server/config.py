@@ -1,0 +1,99 @@
+"""Configuration: defaults, the instance folder, and VITRINA_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+CONFIG_FILE = "vitrina.toml"
+SECRET_KEY_FILE = "secret_key"
+DEFAULT_INSTANCE = "instance"
+
+#: Every setting Vitrina reads, with its default. Documented in README.md.
+DEFAULTS: dict[str, Any] = {
+    # Database URL; empty means SQLite in the instance folder.
+    "DATABASE_URL": "",
+    # Display media store; empty means <instance>/media.
+    "MEDIA_DIR": "",
+    # Pupil photo store (kept apart from display media); empty means <instance>/photos.
+    "PHOTO_DIR": "",
+    # Base URL users reach Vitrina at; https:// here turns on secure cookies.
+    "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    "DEFAULT_LOCALE": "ru",
+    "DEFAULT_TIMEZONE": "Europe/Moscow",
+    "SUPPORTED_LOCALES": ["ru", "en"],
+    # A signed-in session ends after this many hours.
+    "SESSION_HOURS": 12,
+    # Failed logins allowed per user name and per address within the window.
+    "LOGIN_MAX_FAILURES_PER_USER": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    "LOGIN_THROTTLE_MINUTES": 15,
+    # Argon2id cost; lower only in tests.
+    "PASSWORD_TIME_COST": 3,
+    "PASSWORD_MEMORY_COST": 65536,
+    # Largest request body accepted, in bytes.
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    "AUDIT_PAGE_SIZE": 50,
+}
+
+
+def resolve_instance_path(instance_path: str | os.PathLike[str] | None = None) -> Path:
+    """Return the absolute instance folder: argument, else VITRINA_INSTANCE, else ./instance."""
+    chosen = instance_path or os.environ.get("VITRINA_INSTANCE") or DEFAULT_INSTANCE
+    return Path(chosen).expanduser().resolve()
+
+
+def ensure_instance(instance_path: Path) -> None:
+    """Create the instance folder and its secret key file if they are missing."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / SECRET_KEY_FILE
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill app.config from defaults, the instance file, the environment and test_config."""
+    app.config.from_mapping(DEFAULTS)
+    instance = Path(app.instance_path)
+    config_file = instance / CONFIG_FILE
+    if config_file.exists():
+        app.config.from_file(str(config_file), load=tomllib.load, text=False)
+    app.config.from_prefixed_env("VITRINA")
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    if not app.config.get("SECRET_KEY"):
+        key_file = instance / SECRET_KEY_FILE
+        if key_file.exists():
+            app.config["SECRET_KEY"] = key_file.read_text().strip()
+        else:
+            raise RuntimeError(
+                f"No secret key: set VITRINA_SECRET_KEY or run 'vitrina --instance {instance} "
+                "db upgrade' to create the instance folder."
+            )
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'vitrina.db'}"
+    if not app.config["MEDIA_DIR"]:
+        app.config["MEDIA_DIR"] = str(instance / "media")
+    if not app.config["PHOTO_DIR"]:
+        app.config["PHOTO_DIR"] = str(instance / "photos")
+
+    secure = str(app.config["PUBLIC_BASE_URL"]).startswith("https://")
+    app.config.update(
+        SESSION_COOKIE_NAME="vitrina_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        PERMANENT_SESSION_LIFETIME=int(float(app.config["SESSION_HOURS"]) * 3600),
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=secure,
+        BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE="UTC",
+    )

@@ -1,0 +1,43 @@
+"""Interface language and time zone: the user's choice, else the browser, else the organisation."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_datetime
+
+from server.access import current_user_obj
+
+SESSION_LANG_KEY = "lang"
+
+
+def select_locale() -> str:
+    """The locale of this request."""
+    supported: list[str] = current_app.config["SUPPORTED_LOCALES"]
+    chosen = session.get(SESSION_LANG_KEY)
+    if chosen in supported:
+        return str(chosen)
+    user = current_user_obj()
+    if user is not None and user.locale in supported:
+        return str(user.locale)
+    best = request.accept_languages.best_match(supported)
+    if best:
+        return best
+    if user is not None and user.org.locale in supported:
+        return user.org.locale
+    return str(current_app.config["DEFAULT_LOCALE"])
+
+
+def select_timezone() -> str:
+    """Times are shown in the time zone of the user's organisation."""
+    user = current_user_obj()
+    if user is not None:
+        return user.org.timezone
+    return str(current_app.config["DEFAULT_TIMEZONE"])
+
+
+def init_app(app: Flask) -> None:
+    """Expose date formatting and the language list to templates."""
+    app.jinja_env.filters["datetime"] = lambda value, fmt="short": (
+        format_datetime(value, fmt) if value else "—"
+    )
+    app.jinja_env.add_extension("jinja2.ext.i18n")

@@ -1,0 +1,1 @@
+"""The server-rendered admin UI, one blueprint per feature."""

@@ -1,0 +1,51 @@
+"""The start page: what each of the person's roles looks after, and where."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+from sqlalchemy import func, or_, select
+
+from server.access import current_principal, request_ctx, signed_in
+from server.models.audit import AuditEvent
+from server.models.orgs import Organisation
+from server.models.users import User
+from server.rights import AUDIT_VIEW, ROLES, USER_MANAGE, can_anywhere, scope_paths
+from server.services import orgs
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@signed_in
+def index() -> Any:
+    """The dashboard of the signed-in person, one panel per role they hold."""
+    ctx = request_ctx()
+    principal = current_principal()
+    assert principal is not None
+    by_role: dict[str, list[Organisation]] = {}
+    org_ids = {g.org_id for g in principal.grants}
+    found = {o.id: o for o in ctx.session.scalars(
+        select(Organisation).where(Organisation.id.in_(org_ids)))} if org_ids else {}
+    for g in principal.grants:
+        by_role.setdefault(g.role, []).append(found[g.org_id])
+    roles = [r for r in ROLES if r in by_role]
+
+    visible = orgs.visible_orgs(ctx)
+    counts = {kind: sum(1 for o in visible if o.kind == kind)
+              for kind in ("region", "municipality", "school", "building")}
+    stats: dict[str, Any] = {"orgs": counts}
+    if can_anywhere(principal, USER_MANAGE):
+        paths = scope_paths(principal, USER_MANAGE)
+        stats["users"] = ctx.session.scalar(
+            select(func.count()).select_from(User).join(Organisation).where(
+                or_(*(Organisation.path.startswith(p) for p in paths)))) or 0
+    recent: list[AuditEvent] = []
+    if can_anywhere(principal, AUDIT_VIEW):
+        paths = scope_paths(principal, AUDIT_VIEW)
+        recent = list(ctx.session.scalars(
+            select(AuditEvent).where(or_(*(AuditEvent.org_path.startswith(p) for p in paths)))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(8)))
+    return render_template("dashboard.html", roles=roles, by_role=by_role, stats=stats,
+                           recent=recent)

@@ -1,0 +1,81 @@
+"""What every page needs: navigation filtered by rights, labels, the signed-in person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from server.access import current_principal, current_user_obj
+from server.rights import AUDIT_VIEW, ORG_VIEW, USER_MANAGE, can_anywhere
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the side navigation; shown only to those holding `action` somewhere."""
+
+    endpoint: str
+    label: Any
+    icon: str
+    action: str | None = None
+
+
+NAV = (
+    NavItem("dashboard.index", _l("Overview"), "home"),
+    NavItem("orgs.index", _l("Organisations"), "tree", ORG_VIEW),
+    NavItem("users.index", _l("People and roles"), "people", USER_MANAGE),
+    NavItem("audit.index", _l("Audit log"), "log", AUDIT_VIEW),
+)
+
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "content_manager": _l("Content manager"),
+    "schedule_dispatcher": _l("Schedule dispatcher"),
+    "card_admin": _l("Pupil-card administrator"),
+    "viewer": _l("Viewer"),
+}
+
+ROLE_HINTS = {
+    "admin": _l("People, roles, organisations and screens."),
+    "content_manager": _l("News, alerts, polls, links, Q&A and media for the screens."),
+    "schedule_dispatcher": _l("Bells, timetable, today's changes and events."),
+    "card_admin": _l("Pupils, cards, photos and synchronisation with the card system."),
+    "viewer": _l("Read-only overview of the organisations."),
+}
+
+KIND_LABELS = {
+    "region": _l("Region"),
+    "municipality": _l("Municipality"),
+    "school": _l("School"),
+    "building": _l("Building"),
+}
+
+LANGUAGES = (("ru", "Русский"), ("en", "English"))
+
+
+def nav_items() -> list[NavItem]:
+    """The navigation entries the current person may use."""
+    principal = current_principal()
+    if principal is None:
+        return []
+    return [item for item in NAV if item.action is None or can_anywhere(principal, item.action)]
+
+
+def init_app(app: Flask) -> None:
+    """Register the template context shared by every page."""
+
+    @app.context_processor
+    def ui_context() -> dict[str, Any]:
+        return {
+            "me": current_user_obj(),
+            "nav_items": nav_items,
+            "role_labels": ROLE_LABELS,
+            "role_hints": ROLE_HINTS,
+            "kind_labels": KIND_LABELS,
+            "languages": LANGUAGES,
+            "current_locale": str(get_locale() or "ru"),
+            "current_endpoint": request.endpoint or "",
+        }

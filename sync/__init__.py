@@ -1,0 +1,1 @@
+"""The pupil-card engine: readers, matching, the reconcile plan and the photo pipeline."""
