@@ -38,8 +38,9 @@ def create_app(
     security.init_app(app)
     errorpages.init_app(app)
     ui.init_app(app)
+    static.init_app(app)
 
-    for blueprint in (static.bp, health.bp, auth.bp, account.bp, dashboard.bp, orgs.bp,
+    for blueprint in (health.bp, auth.bp, account.bp, dashboard.bp, orgs.bp,
                       users.bp, audit.bp):
         app.register_blueprint(blueprint)
     for api in (api_me.api, api_orgs.api, api_users.api, api_audit.api, api_tokens.api):

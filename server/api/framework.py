@@ -95,13 +95,21 @@ class Api:
         query: type[BaseModel] | None = None,
         response: Any = None,
         status: int = 200,
+        guard: Callable[..., Any] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register fn as the handler of method on rule (relative to /api/v1)."""
+        """Register fn as the handler of method on rule (relative to /api/v1).
+
+        guard, if given, is called with the path parameters before the body is
+        read, so a caller outside the object's subtree learns 403, not what is
+        wrong with their body.
+        """
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
             adapter = TypeAdapter(response) if response is not None else None
 
             def view(**kwargs: Any) -> Any:
+                if guard is not None:
+                    guard(**kwargs)
                 if body is not None:
                     kwargs["body"] = _parse_body(body)
                 elif request.get_data(cache=True).strip() and method in ("POST", "PUT", "PATCH",

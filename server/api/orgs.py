@@ -13,6 +13,10 @@ from server.services import orgs
 api = Api("orgs", "organisations")
 
 
+def _managed_org(org_id: int, **_: Any) -> None:
+    orgs.get_org(request_ctx(), org_id, ORG_MANAGE)
+
+
 @api.operation("/orgs", "GET", summary="List the nodes I can see, depth-first",
                access=requires(ORG_VIEW), query=EmptyQuery, response=list[OrgOut])
 def list_orgs(query: EmptyQuery) -> Any:
@@ -35,7 +39,7 @@ def get_org(org_id: int) -> Any:
 
 
 @api.operation("/orgs/<int:org_id>", "PATCH", summary="Change a node",
-               access=requires(ORG_MANAGE), body=OrgUpdate, response=OrgOut)
+               access=requires(ORG_MANAGE), guard=_managed_org, body=OrgUpdate, response=OrgOut)
 def update_org(org_id: int, body: OrgUpdate) -> Any:
     """Change a node's name, time zone or language."""
     return orgs.update_org(request_ctx(), org_id, body)

@@ -16,6 +16,10 @@ from server.services import users
 api = Api("users", "users")
 
 
+def _user_in_scope(user_id: int, **_: Any) -> None:
+    users.get_user(request_ctx(), user_id)
+
+
 @api.operation("/users", "GET", summary="List people", access=requires(USER_MANAGE),
                query=UserQuery, response=Page[UserOut])
 def list_users(query: UserQuery) -> Any:
@@ -40,21 +44,24 @@ def get_user(user_id: int) -> Any:
 
 
 @api.operation("/users/<int:user_id>", "PATCH", summary="Change an account",
-               access=requires(USER_MANAGE), body=UserUpdate, response=UserOut)
+               access=requires(USER_MANAGE), guard=_user_in_scope,
+               body=UserUpdate, response=UserOut)
 def update_user(user_id: int, body: UserUpdate) -> Any:
     """Change an account's details or deactivate it."""
     return users.update_user(request_ctx(), user_id, body)
 
 
 @api.operation("/users/<int:user_id>/password", "PUT", summary="Set an account's password",
-               access=requires(USER_MANAGE), body=PasswordSet)
+               access=requires(USER_MANAGE), guard=_user_in_scope,
+               body=PasswordSet)
 def set_password(user_id: int, body: PasswordSet) -> Any:
     """Set a new password; the person's browser sessions end."""
     users.set_password(request_ctx(), user_id, body.password)
 
 
 @api.operation("/users/<int:user_id>/grants", "POST", summary="Grant a role on a node",
-               access=requires(USER_MANAGE), body=GrantCreate, response=GrantOut, status=201)
+               access=requires(USER_MANAGE), guard=_user_in_scope,
+               body=GrantCreate, response=GrantOut, status=201)
 def add_grant(user_id: int, body: GrantCreate) -> Any:
     """Give the person a role on a node in the caller's admin scope."""
     return users.add_grant(request_ctx(), user_id, body)

@@ -100,7 +100,7 @@ def create_org(ctx: Ctx, data: OrgCreate) -> Organisation:
     expected = ORG_KINDS.index(parent.kind) + 1
     if expected >= len(ORG_KINDS) or ORG_KINDS[expected] != data.kind:
         raise Invalid(
-            _("A %(parent)s can only contain a %(child)s.", parent=_kind_label(parent.kind),
+            _("Inside a %(parent)s only a %(child)s can be created.", parent=_kind_label(parent.kind),
               child=_kind_label(ORG_KINDS[expected]))
             if expected < len(ORG_KINDS) else _("A building cannot contain other nodes."),
             "kind",

@@ -73,6 +73,7 @@ def show(user_id: int) -> Any:
 @requires(USER_MANAGE)
 def update(user_id: int) -> Any:
     """Save an account's details."""
+    users.get_user(request_ctx(), user_id)  # 403 before looking at the form
     try:
         data = parse_form(UserUpdate)
         users.update_user(request_ctx(), user_id, data)
@@ -86,6 +87,7 @@ def update(user_id: int) -> Any:
 @requires(USER_MANAGE)
 def reset_password(user_id: int) -> Any:
     """Set a new password for someone who forgot theirs."""
+    users.get_user(request_ctx(), user_id)  # 403 before looking at the form
     try:
         data = parse_form(PasswordSet)
         users.set_password(request_ctx(), user_id, data.password)
@@ -99,6 +101,7 @@ def reset_password(user_id: int) -> Any:
 @requires(USER_MANAGE)
 def add_grant(user_id: int) -> Any:
     """Give a role on a node."""
+    users.get_user(request_ctx(), user_id)  # 403 before looking at the form
     try:
         data = parse_form(GrantCreate)
         users.add_grant(request_ctx(), user_id, data)

@@ -1,0 +1,218 @@
+"""Shared fixtures: a migrated database per test (SQLite or PostgreSQL), app, client, world."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from server.app import create_app
+from server.extensions import db
+from server.migrate import upgrade
+from server.models.base import Base
+from server.schemas import GrantCreate, OrgCreate, TokenCreate, UserCreate
+from server.services import orgs, tokens, users
+from server.services.context import system_ctx
+
+PG_URL = os.environ.get("VITRINA_TEST_DATABASE_URL", "")
+PASSWORD = "correct-horse-1"
+ROLES = ("admin", "content_manager", "schedule_dispatcher", "card_admin", "viewer")
+
+BASE_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "WTF_CSRF_ENABLED": False,
+    # Argon2 at its cheapest: tests hash many passwords; production uses the defaults.
+    "PASSWORD_TIME_COST": 1,
+    "PASSWORD_MEMORY_COST": 1024,
+    "DEFAULT_LOCALE": "en",
+}
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _pg_worker_url() -> str:
+    url = make_url(PG_URL)
+    name = f"{url.database}_{_worker()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\''))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A freshly migrated database: a SQLite file to copy, or a PostgreSQL URL."""
+    if PG_URL:
+        url = _pg_worker_url()
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        upgrade(engine)
+        engine.dispose()
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = create_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return str(path)
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database for one test."""
+    if PG_URL:
+        engine = create_engine(database_template)
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        present = set(inspect(engine).get_table_names())
+        names = ", ".join(f'"{t}"' for t in tables if t in present)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        yield database_template
+        return
+    target = tmp_path / "vitrina.db"
+    shutil.copyfile(database_template, target)
+    yield f"sqlite:///{target}"
+
+
+def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
+    """A test app on database_url with an instance folder under tmp_path."""
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    cfg = {**BASE_CONFIG, "DATABASE_URL": database_url,
+           "MEDIA_DIR": str(instance / "media"), "PHOTO_DIR": str(instance / "photos"),
+           **overrides}
+    return create_app(test_config=cfg, instance_path=str(instance))
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Overrides of the test configuration; tests redefine this fixture to change it."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterator[Flask]:
+    """A Vitrina app on a fresh database."""
+    application = make_app(database_url, tmp_path, **app_config)
+    yield application
+    application.extensions["vitrina.db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    """A CLI runner of app."""
+    return app.test_cli_runner()
+
+
+@dataclass
+class World:
+    """A small tree with one person per role in school A, a region admin, and a viewer
+    in each school (member_a, member_b) to be the object of user routes.
+
+    region R ─ municipality M ─┬ school A ─ building A1
+                               └ school B ─ building B1
+    """
+
+    ids: dict[str, int] = field(default_factory=dict)
+    users: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    grants: dict[str, int] = field(default_factory=dict)
+    token_ids: dict[str, int] = field(default_factory=dict)
+
+
+def build_world(app: Flask) -> World:
+    """Create the World's organisations, people, grants and API tokens."""
+    w = World()
+    with app.app_context(), app.test_request_context():
+        s = db.session
+        ctx = system_ctx(s, "test")
+        tz = "Asia/Yekaterinburg"
+        region = orgs.create_root(ctx, "region", "Region R", tz, "ru")
+        muni = orgs.create_org(ctx, OrgCreate(parent_id=region.id, kind="municipality",
+                                              name="Municipality M", timezone=tz))
+        a = orgs.create_org(ctx, OrgCreate(parent_id=muni.id, kind="school", name="School A",
+                                           timezone=tz))
+        b = orgs.create_org(ctx, OrgCreate(parent_id=muni.id, kind="school", name="School B",
+                                           timezone=tz))
+        a1 = orgs.create_org(ctx, OrgCreate(parent_id=a.id, kind="building", name="Building A1",
+                                            timezone=tz))
+        b1 = orgs.create_org(ctx, OrgCreate(parent_id=b.id, kind="building", name="Building B1",
+                                            timezone=tz))
+        w.ids = {"region": region.id, "muni": muni.id, "a": a.id, "b": b.id, "a1": a1.id,
+                 "b1": b1.id}
+        people = [(role, role, a.id) for role in ROLES] + [
+            ("root_admin", "admin", region.id),
+            ("member_a", "viewer", a.id), ("member_b", "viewer", b.id)]
+        for name, role, org_id in people:
+            user = users.create_user(ctx, UserCreate(
+                username=username_of(name), display_name=f"{name} person",
+                password=PASSWORD, org_id=org_id))
+            w.users[name] = user.id
+            grant = users.add_grant(ctx, user.id, GrantCreate(org_id=org_id, role=role))
+            w.grants[name] = grant.id
+            token, secret = tokens.create_token(ctx, user, TokenCreate(name="test"))
+            w.tokens[name] = secret
+            w.token_ids[name] = token.id
+        s.commit()
+    return w
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    """The standard tree and people (see World)."""
+    return build_world(app)
+
+
+def username_of(role: str) -> str:
+    """The World's user name for a role key."""
+    return role.replace("_", "-")
+
+
+class AuthActions:
+    """Sign the test client in and out."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, who: str = "admin", password: str = PASSWORD) -> Any:
+        """Sign in as the World's person `who` (a role key such as content_manager)."""
+        return self._client.post("/login", data={"username": username_of(who),
+                                                 "password": password})
+
+    def logout(self) -> Any:
+        """Sign out."""
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    """Sign-in helper for client."""
+    return AuthActions(client)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for an API token."""
+    return {"Authorization": f"Bearer {token}"}

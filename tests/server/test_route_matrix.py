@@ -1,0 +1,191 @@
+"""Every route × every role × inside/outside the role's subtree, plus anonymous.
+
+The table below is written by hand from the rights model in DESIGN.md, not
+derived from the code, and it must name every route of the app: a new route
+without a line here fails `test_every_route_is_in_the_matrix`.
+
+Everyone in the matrix holds their role on school A. "in" requests aim at
+objects in school A, "out" requests at the same kind of object in school B.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+
+from tests.conftest import ROLES, AuthActions, World, bearer, build_world
+
+ALL = frozenset(ROLES)
+ADMIN = frozenset({"admin"})
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+
+Url = Callable[[World, str], str]
+
+
+def org(key_in: str, key_out: str, fmt: str) -> Url:
+    return lambda w, side: fmt.format(w.ids[key_in if side == "in" else key_out])
+
+
+def member(fmt: str) -> Url:
+    return lambda w, side: fmt.format(w.users["member_a" if side == "in" else "member_b"])
+
+
+def member_grant(fmt: str) -> Url:
+    def build(w: World, side: str) -> str:
+        who = "member_a" if side == "in" else "member_b"
+        return fmt.format(w.users[who], w.grants[who])
+    return build
+
+
+def fixed(path: str) -> Url:
+    return lambda w, side: path
+
+
+def own_token(fmt: str) -> Url:
+    return lambda w, side: fmt  # filled per role in the test
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call a route, and whether it concerns an object placed in the tree."""
+
+    allowed: frozenset[str] | str
+    url: Url
+    scoped: bool = False
+
+
+MATRIX: dict[tuple[str, str], Rule] = {
+    # public
+    ("static", "GET"): Rule(PUBLIC, fixed("/static/vitrina.css")),
+    ("health.healthz", "GET"): Rule(PUBLIC, fixed("/healthz")),
+    ("health.readyz", "GET"): Rule(PUBLIC, fixed("/readyz")),
+    ("auth.login", "GET"): Rule(PUBLIC, fixed("/login")),
+    ("auth.login", "POST"): Rule(PUBLIC, fixed("/login")),
+    ("auth.set_language", "POST"): Rule(PUBLIC, fixed("/lang")),
+    ("openapi.openapi_json", "GET"): Rule(PUBLIC, fixed("/api/openapi.json")),
+    # any signed-in person
+    ("dashboard.index", "GET"): Rule(SIGNED_IN, fixed("/")),
+    ("auth.logout", "POST"): Rule(SIGNED_IN, fixed("/logout")),
+    ("account.index", "GET"): Rule(SIGNED_IN, fixed("/account/")),
+    ("account.change_password", "POST"): Rule(SIGNED_IN, fixed("/account/password")),
+    ("account.create_token", "POST"): Rule(SIGNED_IN, fixed("/account/tokens")),
+    ("account.revoke_token", "POST"): Rule(SIGNED_IN, own_token("/account/tokens/{}/revoke")),
+    ("api_me.get_me", "GET"): Rule(SIGNED_IN, fixed("/api/v1/me")),
+    ("api_me.update_me", "PATCH"): Rule(SIGNED_IN, fixed("/api/v1/me")),
+    ("api_me.change_password", "POST"): Rule(SIGNED_IN, fixed("/api/v1/me/password")),
+    ("api_tokens.list_tokens", "GET"): Rule(SIGNED_IN, fixed("/api/v1/tokens")),
+    ("api_tokens.create_token", "POST"): Rule(SIGNED_IN, fixed("/api/v1/tokens")),
+    ("api_tokens.revoke_token", "DELETE"): Rule(SIGNED_IN, own_token("/api/v1/tokens/{}")),
+    # organisations: everyone sees their part of the tree, admins change it
+    ("orgs.index", "GET"): Rule(ALL, fixed("/orgs/")),
+    ("orgs.show", "GET"): Rule(ALL, org("a1", "b1", "/orgs/{}"), scoped=True),
+    ("orgs.edit", "GET"): Rule(ADMIN, org("a1", "b1", "/orgs/{}/edit"), scoped=True),
+    ("orgs.edit", "POST"): Rule(ADMIN, org("a1", "b1", "/orgs/{}/edit"), scoped=True),
+    ("orgs.delete", "POST"): Rule(ADMIN, org("a1", "b1", "/orgs/{}/delete"), scoped=True),
+    ("orgs.create", "GET"): Rule(ADMIN, org("a", "b", "/orgs/{}/new"), scoped=True),
+    ("orgs.create", "POST"): Rule(ADMIN, org("a", "b", "/orgs/{}/new"), scoped=True),
+    ("api_orgs.list_orgs", "GET"): Rule(ALL, fixed("/api/v1/orgs")),
+    ("api_orgs.create_org", "POST"): Rule(ADMIN, fixed("/api/v1/orgs")),
+    ("api_orgs.get_org", "GET"): Rule(ALL, org("a1", "b1", "/api/v1/orgs/{}"), scoped=True),
+    ("api_orgs.update_org", "PATCH"): Rule(ADMIN, org("a1", "b1", "/api/v1/orgs/{}"),
+                                           scoped=True),
+    ("api_orgs.delete_org", "DELETE"): Rule(ADMIN, org("a1", "b1", "/api/v1/orgs/{}"),
+                                            scoped=True),
+    # people and roles: admins only, within their subtree
+    ("users.index", "GET"): Rule(ADMIN, fixed("/users/")),
+    ("users.create", "GET"): Rule(ADMIN, fixed("/users/new")),
+    ("users.create", "POST"): Rule(ADMIN, fixed("/users/new")),
+    ("users.show", "GET"): Rule(ADMIN, member("/users/{}"), scoped=True),
+    ("users.update", "POST"): Rule(ADMIN, member("/users/{}"), scoped=True),
+    ("users.reset_password", "POST"): Rule(ADMIN, member("/users/{}/password"), scoped=True),
+    ("users.add_grant", "POST"): Rule(ADMIN, member("/users/{}/grants"), scoped=True),
+    ("users.remove_grant", "POST"): Rule(ADMIN, member_grant("/users/{}/grants/{}/delete"),
+                                         scoped=True),
+    ("api_users.list_users", "GET"): Rule(ADMIN, fixed("/api/v1/users")),
+    ("api_users.create_user", "POST"): Rule(ADMIN, fixed("/api/v1/users")),
+    ("api_users.get_user", "GET"): Rule(ADMIN, member("/api/v1/users/{}"), scoped=True),
+    ("api_users.update_user", "PATCH"): Rule(ADMIN, member("/api/v1/users/{}"), scoped=True),
+    ("api_users.set_password", "PUT"): Rule(ADMIN, member("/api/v1/users/{}/password"),
+                                            scoped=True),
+    ("api_users.add_grant", "POST"): Rule(ADMIN, member("/api/v1/users/{}/grants"),
+                                          scoped=True),
+    ("api_users.remove_grant", "DELETE"): Rule(
+        ADMIN, member_grant("/api/v1/users/{}/grants/{}"), scoped=True),
+    # audit log: admins
+    ("audit.index", "GET"): Rule(ADMIN, fixed("/audit/")),
+    ("api_audit.list_events", "GET"): Rule(ADMIN, fixed("/api/v1/audit")),
+}
+
+
+def test_every_route_is_in_the_matrix(app: Flask) -> None:
+    routes = {(r.endpoint, m) for r in app.url_map.iter_rules()
+              for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert routes - set(MATRIX) == set(), "routes missing from the access matrix"
+    assert set(MATRIX) - routes == set(), "matrix lines for routes that no longer exist"
+
+
+def _cases() -> list[tuple[str, str, str, str]]:
+    cases = []
+    for (endpoint, method), rule in sorted(MATRIX.items()):
+        cases.append((endpoint, method, "anonymous", "in"))
+        if rule.allowed == PUBLIC:
+            continue
+        for role in ROLES:
+            cases.append((endpoint, method, role, "in"))
+            if rule.scoped:
+                cases.append((endpoint, method, role, "out"))
+    return cases
+
+
+def _expected(rule: Rule, who: str, side: str) -> bool:
+    if rule.allowed == PUBLIC:
+        return True
+    if who == "anonymous":
+        return False
+    if rule.allowed == SIGNED_IN:
+        return True
+    assert isinstance(rule.allowed, frozenset)
+    return who in rule.allowed and side == "in"
+
+
+@pytest.mark.parametrize(("endpoint", "method", "who", "side"), _cases())
+def test_access(app: Flask, endpoint: str, method: str, who: str, side: str) -> None:
+    world = build_world(app)
+    rule = MATRIX[(endpoint, method)]
+    url = rule.url(world, side)
+    if "{}" in url:
+        url = url.format(world.token_ids.get(who, 1))
+    client = app.test_client()
+    is_api = url.startswith("/api/v1/")
+    headers: dict[str, str] = {}
+    if who != "anonymous":
+        if is_api:
+            headers = bearer(world.tokens[who])
+        else:
+            assert AuthActions(client).login(who).status_code == 302
+    kwargs: dict[str, object] = {"headers": headers}
+    if is_api and method in ("POST", "PUT", "PATCH"):
+        kwargs["json"] = {}
+    response = client.open(url, method=method, **kwargs)  # type: ignore[arg-type]
+    response.close()
+    status = response.status_code
+    location = response.headers.get("Location", "")
+    denied = status in (401, 403) or (status == 302 and "/login?next=" in location)
+    allowed = _expected(rule, who, side)
+    assert status < 500, response.get_data(as_text=True)[:500]
+    if rule.allowed == PUBLIC:
+        # A public form may still answer 401 to wrong credentials; it must never forbid.
+        assert status != 403
+        return
+    if allowed:
+        assert not denied, f"{who} should reach {method} {url}, got {status} {location}"
+    else:
+        assert denied, f"{who} must not reach {method} {url}, got {status}"
+        if who == "anonymous":
+            assert status == (401 if is_api else 302)
+        else:
+            assert status == 403
