@@ -91,6 +91,14 @@ def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{target}"
 
 
+class EnglishClient(FlaskClient):
+    """A test client whose browser asks for English unless a test says otherwise."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+
 def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
     """A test app on database_url with an instance folder under tmp_path."""
     instance = tmp_path / "instance"
@@ -98,7 +106,9 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
     cfg = {**BASE_CONFIG, "DATABASE_URL": database_url,
            "MEDIA_DIR": str(instance / "media"), "PHOTO_DIR": str(instance / "photos"),
            **overrides}
-    return create_app(test_config=cfg, instance_path=str(instance))
+    application = create_app(test_config=cfg, instance_path=str(instance))
+    application.test_client_class = EnglishClient
+    return application
 
 
 @pytest.fixture
@@ -200,7 +210,8 @@ class AuthActions:
     def login(self, who: str = "admin", password: str = PASSWORD) -> Any:
         """Sign in as the World's person `who` (a role key such as content_manager)."""
         return self._client.post("/login", data={"username": username_of(who),
-                                                 "password": password})
+                                                 "password": password},
+                                 headers={"Accept-Language": "en"})
 
     def logout(self) -> Any:
         """Sign out."""
@@ -214,5 +225,5 @@ def auth(client: FlaskClient) -> AuthActions:
 
 
 def bearer(token: str) -> dict[str, str]:
-    """The Authorization header for an API token."""
-    return {"Authorization": f"Bearer {token}"}
+    """The Authorization header for an API token (answers in English)."""
+    return {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
