@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from server.access import current_principal, current_user_obj, request_ctx, signed_in
+from server.api.framework import Api
 from server.rights import ACTIONS, scope_paths
 from server.schemas import MeOut, PasswordChange, PreferencesUpdate, UserOut
 from server.services import users
-from server.api.framework import Api
 
 api = Api("me", "account")
 

@@ -9,8 +9,16 @@ from flask import current_app
 from server.access import request_ctx, requires
 from server.api.framework import Api
 from server.rights import USER_MANAGE
-from server.schemas import GrantCreate, GrantOut, Page, PasswordSet, UserCreate, UserOut, \
-    UserQuery, UserUpdate
+from server.schemas import (
+    GrantCreate,
+    GrantOut,
+    Page,
+    PasswordSet,
+    UserCreate,
+    UserOut,
+    UserQuery,
+    UserUpdate,
+)
 from server.services import users
 
 api = Api("users", "users")

@@ -99,12 +99,11 @@ def create_org(ctx: Ctx, data: OrgCreate) -> Organisation:
         raise Forbidden(_("This organisation is outside your part of the tree."))
     expected = ORG_KINDS.index(parent.kind) + 1
     if expected >= len(ORG_KINDS) or ORG_KINDS[expected] != data.kind:
-        raise Invalid(
-            _("Inside a %(parent)s only a %(child)s can be created.", parent=_kind_label(parent.kind),
-              child=_kind_label(ORG_KINDS[expected]))
-            if expected < len(ORG_KINDS) else _("A building cannot contain other nodes."),
-            "kind",
-        )
+        if expected >= len(ORG_KINDS):
+            raise Invalid(_("A building cannot contain other nodes."), "kind")
+        raise Invalid(_("Inside a %(parent)s only a %(child)s can be created.",
+                        parent=_kind_label(parent.kind),
+                        child=_kind_label(ORG_KINDS[expected])), "kind")
     _check_unique_name(ctx, parent.id, data.name, None)
     org = Organisation(parent_id=parent.id, kind=data.kind, name=data.name,
                        timezone=data.timezone, locale=data.locale)
@@ -127,7 +126,8 @@ def update_org(ctx: Ctx, org_id: int, data: OrgUpdate) -> Organisation:
         setattr(org, key, value)
     if changes:
         audit.record(ctx, "org.update", ("organisation", org.id), org,
-                     f"Changed {org.kind} {org.name}", before=before, after=changes)
+                     f"Changed {org.kind} {org.name}", kind=org.kind, name=org.name,
+                     before=before, after=changes)
     return org
 
 

@@ -34,7 +34,7 @@ def create_token(ctx: Ctx, user: User, data: TokenCreate) -> tuple[ApiToken, str
     ctx.session.add(token)
     ctx.session.flush()
     audit.record(ctx, "token.create", ("api_token", token.id), user.org,
-                 f"{user.username} created API token {data.name}")
+                 f"{user.username} created API token {data.name}", name=data.name)
     return token, secret
 
 
@@ -53,7 +53,7 @@ def revoke_token(ctx: Ctx, user: User, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(ctx, "token.revoke", ("api_token", token.id), user.org,
-                     f"{user.username} revoked API token {token.name}")
+                     f"{user.username} revoked API token {token.name}", name=token.name)
     return token
 
 

@@ -105,7 +105,7 @@ def update_user(ctx: Ctx, user_id: int, data: UserUpdate) -> User:
     changed = {k: v for k, v in changes.items() if before.get(k) != v}
     if changed:
         audit.record(ctx, "user.update", ("user", user.id), user.org,
-                     f"Changed user {user.username}",
+                     f"Changed user {user.username}", username=user.username,
                      before={k: before[k] for k in changed}, after=changed)
     return user
 
@@ -115,7 +115,7 @@ def set_password(ctx: Ctx, user_id: int, password: str) -> User:
     user = get_user(ctx, user_id)
     _store_password(user, password)
     audit.record(ctx, "user.password_reset", ("user", user.id), user.org,
-                 f"Reset the password of {user.username}")
+                 f"Reset the password of {user.username}", username=user.username)
     return user
 
 
@@ -127,7 +127,7 @@ def change_own_password(ctx: Ctx, user: User, data: PasswordChange) -> None:
         raise Invalid(_("The new password must differ from the current one."), "new_password")
     _store_password(user, data.new_password)
     audit.record(ctx, "user.password_change", ("user", user.id), user.org,
-                 f"{user.username} changed their password")
+                 f"{user.username} changed their password", username=user.username)
 
 
 def _store_password(user: User, password: str) -> None:
@@ -150,7 +150,7 @@ def add_grant(ctx: Ctx, user_id: int, data: GrantCreate) -> RoleGrant:
     ctx.session.flush()
     audit.record(ctx, "grant.create", ("grant", grant.id), org,
                  f"Granted {data.role} on {org.name} to {user.username}",
-                 user=user.username, role=data.role)
+                 user=user.username, role=data.role, org_name=org.name)
     return grant
 
 
@@ -166,5 +166,5 @@ def remove_grant(ctx: Ctx, user_id: int, grant_id: int) -> None:
         raise Invalid(_("You cannot remove your own admin role; ask another admin."))
     audit.record(ctx, "grant.delete", ("grant", grant.id), grant.org,
                  f"Removed {grant.role} on {grant.org.name} from {user.username}",
-                 user=user.username, role=grant.role)
+                 user=user.username, role=grant.role, org_name=grant.org.name)
     ctx.session.delete(grant)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template
 
 from server.access import request_ctx, requires
 from server.i18n import select_timezone
 from server.rights import AUDIT_VIEW
 from server.schemas import AuditQuery
-from server.web.forms import parse_args
 from server.services import audit, orgs
+from server.web.forms import parse_args
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

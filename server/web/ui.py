@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 
 from server.access import current_principal, current_user_obj
 from server.rights import AUDIT_VIEW, ORG_VIEW, USER_MANAGE, can_anywhere
+from server.web.audit_text import describe_event
+from server.web.labels import KIND_LABELS, ROLE_HINTS, ROLE_LABELS
 
 
 @dataclass(frozen=True)
@@ -30,29 +32,6 @@ NAV = (
     NavItem("audit.index", _l("Audit log"), "log", AUDIT_VIEW),
 )
 
-ROLE_LABELS = {
-    "admin": _l("Administrator"),
-    "content_manager": _l("Content manager"),
-    "schedule_dispatcher": _l("Schedule dispatcher"),
-    "card_admin": _l("Pupil-card administrator"),
-    "viewer": _l("Viewer"),
-}
-
-ROLE_HINTS = {
-    "admin": _l("People, roles, organisations and screens."),
-    "content_manager": _l("News, alerts, polls, links, Q&A and media for the screens."),
-    "schedule_dispatcher": _l("Bells, timetable, today's changes and events."),
-    "card_admin": _l("Pupils, cards, photos and synchronisation with the card system."),
-    "viewer": _l("Read-only overview of the organisations."),
-}
-
-KIND_LABELS = {
-    "region": _l("Region"),
-    "municipality": _l("Municipality"),
-    "school": _l("School"),
-    "building": _l("Building"),
-}
-
 LANGUAGES = (("ru", "Русский"), ("en", "English"))
 
 
@@ -66,6 +45,8 @@ def nav_items() -> list[NavItem]:
 
 def init_app(app: Flask) -> None:
     """Register the template context shared by every page."""
+
+    app.jinja_env.filters["describe"] = describe_event
 
     @app.context_processor
     def ui_context() -> dict[str, Any]:

@@ -36,4 +36,13 @@ def test_audit_page_shows_changes(client: FlaskClient, world: World, auth: AuthA
     client.post(f"/users/{world.users['member_a']}", data={"display_name": "Renamed Member",
                                                           "is_active": "on"})
     page = client.get("/audit/?action=user.update").get_data(as_text=True)
-    assert "Changed user member-a" in page and "127.0.0.1" in page
+    assert "Changed account member-a: display_name" in page and "127.0.0.1" in page
+
+
+def test_audit_page_speaks_russian(client: FlaskClient, world: World, auth: AuthActions) -> None:
+    auth.login("admin")
+    client.post(f"/users/{world.users['member_a']}/grants",
+                data={"role": "card_admin", "org_id": world.ids["a1"]})
+    client.post("/lang", data={"lang": "ru"})
+    page = client.get("/audit/?action=grant.create").get_data(as_text=True)
+    assert "Роль «Администратор карт учащихся» на «Building A1» выдана member-a" in page

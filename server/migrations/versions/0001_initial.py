@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-24
 """
 
-from alembic import op
 import sqlalchemy as sa
-import server.models.base
+from alembic import op
 
+import server.models.base
 
 revision = '0001'
 down_revision = None
