@@ -38,7 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_MEMORY_COST": 65536,
     # Largest request body accepted, in bytes.
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
-    "AUDIT_PAGE_SIZE": 50,
+    # Rows per page in lists (people, audit log) in the UI and the API.
+    "PAGE_SIZE": 50,
 }
 
 

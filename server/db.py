@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,10 +40,23 @@ class Database:
     """Unbound database extension; attach with init_app(app)."""
 
     def init_app(self, app: Flask) -> None:
-        """Create the app's engine and close the session at the end of each app context."""
+        """Create the app's engine; a request's work is committed when it succeeds.
+
+        Services add and change objects without committing; a request that ends
+        with a status below 400 commits them, any other ends in a rollback when
+        the session closes with the app context.
+        """
         engine = make_engine(app.config["DATABASE_URL"])
         app.extensions[EXTENSION_KEY] = _State(engine, sessionmaker(engine, expire_on_commit=False))
+        app.after_request(self._commit_on_success)
         app.teardown_appcontext(self._close_session)
+
+    @staticmethod
+    def _commit_on_success(response: Response) -> Response:
+        session = g.get("db_session")
+        if session is not None and response.status_code < 400:
+            session.commit()
+        return response
 
     @staticmethod
     def _state() -> _State:

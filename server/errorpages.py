@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from server.access import is_api_request
@@ -76,6 +77,16 @@ def init_app(app: Flask) -> None:
         return error_response(
             400, _("This form has expired or did not come from this site. "
                    "Go back, reload the page and try again."))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(exc: Exception) -> Any:
+        log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+        resp = error_response(503)
+        if isinstance(resp, tuple):
+            resp = app.make_response(resp)
+        resp.headers["Retry-After"] = "10"
+        return resp
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request, session
 from flask_babel import format_datetime
+from sqlalchemy.exc import SQLAlchemyError
 
 from server.access import current_user_obj
 
@@ -16,7 +17,10 @@ def select_locale() -> str:
     chosen = session.get(SESSION_LANG_KEY)
     if chosen in supported:
         return str(chosen)
-    user = current_user_obj()
+    try:
+        user = current_user_obj()
+    except SQLAlchemyError:
+        user = None
     if user is not None and user.locale in supported:
         return str(user.locale)
     best = request.accept_languages.best_match(supported)
@@ -29,7 +33,10 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """Times are shown in the time zone of the user's organisation."""
-    user = current_user_obj()
+    try:
+        user = current_user_obj()
+    except SQLAlchemyError:
+        user = None
     if user is not None:
         return user.org.timezone
     return str(current_app.config["DEFAULT_TIMEZONE"])

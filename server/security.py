@@ -1,10 +1,8 @@
-"""Security headers on every response, and the request unit of work."""
+"""Security headers on every response."""
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
-
-from server.extensions import db
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
@@ -14,13 +12,11 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
-    """Commit a request's work when it succeeds and add security headers to every answer."""
+    """Add security headers to every answer."""
     hsts = str(app.config["PUBLIC_BASE_URL"]).startswith("https://")
 
     @app.after_request
-    def finish(response: Response) -> Response:
-        if response.status_code < 400:
-            db.session.commit()
+    def add_headers(response: Response) -> Response:
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")

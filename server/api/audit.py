@@ -19,6 +19,6 @@ api = Api("audit", "audit")
                query=AuditQuery, response=Page[AuditOut])
 def list_events(query: AuditQuery) -> Any:
     """Changes in the caller's part of the tree, newest first (dates in UTC)."""
-    per_page = int(current_app.config["AUDIT_PAGE_SIZE"])
+    per_page = int(current_app.config["PAGE_SIZE"])
     events, total = audit.query_events(request_ctx(), query, per_page)
     return {"items": events, "total": total, "page": query.page, "per_page": per_page}

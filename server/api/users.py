@@ -32,7 +32,7 @@ def _user_in_scope(user_id: int, **_: Any) -> None:
                query=UserQuery, response=Page[UserOut])
 def list_users(query: UserQuery) -> Any:
     """People whose organisation lies in the caller's admin scope."""
-    per_page = int(current_app.config["AUDIT_PAGE_SIZE"])
+    per_page = int(current_app.config["PAGE_SIZE"])
     found, total = users.list_users(request_ctx(), query, per_page)
     return {"items": found, "total": total, "page": query.page, "per_page": per_page}
 

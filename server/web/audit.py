@@ -21,7 +21,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 def index() -> Any:
     """The audit log of the admin's part of the tree."""
     query = parse_args(AuditQuery)
-    per_page = int(current_app.config["AUDIT_PAGE_SIZE"])
+    per_page = int(current_app.config["PAGE_SIZE"])
     ctx = request_ctx()
     events, total = audit.query_events(ctx, query, per_page, select_timezone())
     org_rows = orgs.as_tree(orgs.visible_orgs(ctx, AUDIT_VIEW))

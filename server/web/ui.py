@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
 
 from server.access import current_principal, current_user_obj
 from server.rights import AUDIT_VIEW, ORG_VIEW, USER_MANAGE, can_anywhere
@@ -37,7 +38,10 @@ LANGUAGES = (("ru", "Русский"), ("en", "English"))
 
 def nav_items() -> list[NavItem]:
     """The navigation entries the current person may use."""
-    principal = current_principal()
+    try:
+        principal = current_principal()
+    except SQLAlchemyError:
+        return []
     if principal is None:
         return []
     return [item for item in NAV if item.action is None or can_anywhere(principal, item.action)]
@@ -50,8 +54,12 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def ui_context() -> dict[str, Any]:
+        try:
+            me = current_user_obj()
+        except SQLAlchemyError:
+            me = None  # the error page for an unreachable database still renders
         return {
-            "me": current_user_obj(),
+            "me": me,
             "nav_items": nav_items,
             "role_labels": ROLE_LABELS,
             "role_hints": ROLE_HINTS,

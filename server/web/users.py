@@ -15,7 +15,7 @@ from server.services import orgs, users
 from server.web.forms import errors_by_field, parse_args, parse_form
 
 bp = Blueprint("users", __name__, url_prefix="/users")
-PER_PAGE = 50
+
 
 
 def _org_choices() -> list[orgs.TreeRow]:
@@ -27,9 +27,10 @@ def _org_choices() -> list[orgs.TreeRow]:
 def index() -> Any:
     """People in the admin's part of the tree, with search."""
     query = parse_args(UserQuery)
-    found, total = users.list_users(request_ctx(), query, PER_PAGE)
+    per_page = int(current_app.config["PAGE_SIZE"])
+    found, total = users.list_users(request_ctx(), query, per_page)
     return render_template("users/index.html", users=found, total=total, query=query,
-                           per_page=PER_PAGE, org_rows=_org_choices())
+                           per_page=per_page, org_rows=_org_choices())
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -207,3 +207,22 @@ def test_huge_body_is_refused(app: Flask, world: World) -> None:
     r = client.post("/api/v1/orgs", headers=bearer(world.tokens["admin"]),
                     data=b"{" + b" " * 5000 + b"}", content_type="application/json")
     assert r.status_code == 413
+
+
+def test_database_unreachable_is_a_clear_503(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.conftest import make_app
+
+    missing = Path(str(tmp_path)) / "no" / "such" / "dir" / "x.db"
+    app = make_app(f"sqlite:///{missing}", Path(str(tmp_path)), TESTING=False)
+    client = app.test_client()
+    r = client.get("/login")
+    assert r.status_code == 200  # the sign-in page needs no database
+    r = client.post("/login", data={"username": "admin", "password": "whatever-123"})
+    assert r.status_code == 503
+    assert "temporarily unavailable" in r.get_data(as_text=True)
+    r = client.get("/api/v1/me", headers={"Authorization": "Bearer vit_x" + "y" * 40})
+    assert r.status_code == 503
+    assert r.get_json()["error"] == "unavailable"
+    assert client.get("/readyz").status_code == 503
