@@ -38,6 +38,12 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_MEMORY_COST": 65536,
     # Largest request body accepted, in bytes.
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    # Display media uploads: size limits, and the largest screen they are scaled down to.
+    "MEDIA_MAX_IMAGE_BYTES": 25 * 1024 * 1024,
+    "MEDIA_MAX_VIDEO_BYTES": 60 * 1024 * 1024,
+    "MEDIA_MAX_PIXELS": 50_000_000,
+    "MEDIA_MAX_WIDTH": 3840,
+    "MEDIA_MAX_HEIGHT": 2160,
     # Rows per page in lists (people, audit log) in the UI and the API.
     "PAGE_SIZE": 50,
 }

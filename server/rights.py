@@ -18,13 +18,17 @@ ORG_MANAGE = "org.manage"
 USER_MANAGE = "user.manage"
 AUDIT_VIEW = "audit.view"
 DASHBOARD_VIEW = "dashboard.view"
+CONTENT_EDIT = "content.edit"
+#: Publishing without review; checked on the reviewing node (see services.content).
+CONTENT_PUBLISH = "content.publish"
 
-ACTIONS = (ORG_VIEW, ORG_MANAGE, USER_MANAGE, AUDIT_VIEW, DASHBOARD_VIEW)
+ACTIONS = (ORG_VIEW, ORG_MANAGE, USER_MANAGE, AUDIT_VIEW, DASHBOARD_VIEW, CONTENT_EDIT,
+           CONTENT_PUBLISH)
 
 #: What each role may do, on its node and everything below it.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({ORG_VIEW, ORG_MANAGE, USER_MANAGE, AUDIT_VIEW, DASHBOARD_VIEW}),
-    "content_manager": frozenset({ORG_VIEW, DASHBOARD_VIEW}),
+    "content_manager": frozenset({ORG_VIEW, DASHBOARD_VIEW, CONTENT_EDIT, CONTENT_PUBLISH}),
     "schedule_dispatcher": frozenset({ORG_VIEW, DASHBOARD_VIEW}),
     "card_admin": frozenset({ORG_VIEW, DASHBOARD_VIEW}),
     "viewer": frozenset({ORG_VIEW, DASHBOARD_VIEW}),

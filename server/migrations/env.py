@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from server.models import audit, orgs, users  # noqa: F401  (register the tables)
+from server.models import audit, content, media, orgs, users  # noqa: F401  (the tables)
 from server.models.base import Base
 
 target_metadata = Base.metadata

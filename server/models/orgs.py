@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime, utcnow
@@ -28,6 +28,9 @@ class Organisation(Base):
     path: Mapped[str] = mapped_column(String(400), index=True, default="")
     timezone: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(8))
+    #: Content written below this node by someone who cannot publish here waits for review.
+    requires_review: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property
