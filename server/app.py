@@ -8,13 +8,26 @@ from flask import Flask
 
 from server import access, config, errorpages, i18n, security
 from server.api import audit as api_audit
+from server.api import content as api_content
 from server.api import me as api_me
 from server.api import openapi
 from server.api import orgs as api_orgs
 from server.api import tokens as api_tokens
 from server.api import users as api_users
 from server.extensions import babel, csrf, db, login_manager
-from server.web import account, audit, auth, dashboard, health, orgs, static, ui, users
+from server.web import (
+    account,
+    audit,
+    auth,
+    content,
+    dashboard,
+    health,
+    orgs,
+    static,
+    ui,
+    users,
+    vote,
+)
 
 
 def create_app(
@@ -41,9 +54,10 @@ def create_app(
     static.init_app(app)
 
     for blueprint in (health.bp, auth.bp, account.bp, dashboard.bp, orgs.bp,
-                      users.bp, audit.bp):
+                      users.bp, audit.bp, content.bp, vote.bp):
         app.register_blueprint(blueprint)
-    for api in (api_me.api, api_orgs.api, api_users.api, api_audit.api, api_tokens.api):
+    for api in (api_me.api, api_orgs.api, api_users.api, api_audit.api, api_tokens.api,
+                api_content.api):
         app.register_blueprint(api.blueprint)
         csrf.exempt(api.blueprint)
     app.register_blueprint(openapi.bp)

@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "MEDIA_MAX_PIXELS": 50_000_000,
     "MEDIA_MAX_WIDTH": 3840,
     "MEDIA_MAX_HEIGHT": 2160,
+    # Votes one network address may cast in one poll within ten minutes (a school's
+    # pupils often share one address).
+    "VOTES_PER_ADDRESS": 300,
     # Rows per page in lists (people, audit log) in the UI and the API.
     "PAGE_SIZE": 50,
 }

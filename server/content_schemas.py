@@ -102,6 +102,14 @@ class BulkIn(Input):
     action: Literal["expire", "archive"]
 
 
+class BulkOut(Output):
+    changed: int
+
+
+class MediaUpload(Input):
+    org_id: int = Field(description="The organisation the file belongs to.")
+
+
 class ContentQuery(Input):
     state: ItemState | None = None
     kind: Kind | None = None

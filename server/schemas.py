@@ -86,6 +86,9 @@ class OrgUpdate(Input):
     name: Name | None = None
     timezone: Timezone | None = None
     locale: Locale | None = None
+    requires_review: bool | None = Field(
+        default=None, description="Content below this node written by someone who may not "
+                                  "publish here waits for approval.")
 
 
 class OrgOut(Output):
@@ -96,6 +99,7 @@ class OrgOut(Output):
     path: str
     timezone: str
     locale: str
+    requires_review: bool
 
 
 # --- users, grants ------------------------------------------------------------

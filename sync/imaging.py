@@ -106,7 +106,9 @@ def open_checked(data: bytes, limits: Limits) -> tuple[Image.Image, str]:
     try:
         im = Image.open(io.BytesIO(data), formats=[kind.upper()])
         width, height = im.size
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise Rejected("too_many_pixels", "The image has too many pixels.") from None
+    except (OSError, SyntaxError, ValueError):
         raise Rejected("corrupt", "The image cannot be read: it is damaged.") from None
     if width * height > limits.max_pixels or width <= 0 or height <= 0:
         raise Rejected("too_many_pixels",

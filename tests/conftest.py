@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,15 +14,18 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from server.app import create_app
+from server.content_schemas import AlertRaise, ItemCreate
 from server.extensions import db
 from server.migrate import upgrade
 from server.models.base import Base
 from server.schemas import GrantCreate, OrgCreate, TokenCreate, UserCreate
-from server.services import orgs, tokens, users
+from server.services import content, media, orgs, tokens, users
 from server.services.context import system_ctx
 
 PG_URL = os.environ.get("VITRINA_TEST_DATABASE_URL", "")
@@ -126,6 +131,18 @@ def app(database_url: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterat
 
 
 @pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve app over real HTTP on a free loopback port for the length of one test."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+    server.server_close()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     """A test client of app."""
     return app.test_client()
@@ -151,6 +168,11 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     grants: dict[str, int] = field(default_factory=dict)
     token_ids: dict[str, int] = field(default_factory=dict)
+    #: Content of each school: news_a/news_b (drafts with an image), poll_a/poll_b and
+    #: alert_a/alert_b (on screen); media_a/media_b are the images' SHA-256.
+    items: dict[str, int] = field(default_factory=dict)
+    media: dict[str, str] = field(default_factory=dict)
+    poll_keys: dict[str, str] = field(default_factory=dict)
 
 
 def build_world(app: Flask) -> World:
@@ -186,8 +208,34 @@ def build_world(app: Flask) -> World:
             token, secret = tokens.create_token(ctx, user, TokenCreate(name="test"))
             w.tokens[name] = secret
             w.token_ids[name] = token.id
+        for side, school in (("a", a), ("b", b)):
+            _school_content(ctx, w, side, school.id)
         s.commit()
     return w
+
+
+def png_bytes(size: tuple[int, int] = (64, 48), color: str = "#3366cc") -> bytes:
+    """A small real PNG image."""
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _school_content(ctx: Any, w: World, side: str, org_id: int) -> None:
+    color = "#3366cc" if side == "a" else "#cc6633"
+    asset = media.upload(ctx, org_id, f"picture-{side}.png", png_bytes(color=color))
+    w.media[f"media_{side}"] = asset.sha256
+    news = content.create_item(ctx, ItemCreate(
+        kind="news", org_id=org_id, title=f"News of school {side.upper()}",
+        body="<p>Hello</p>", media_id=asset.id, target_org_ids=[org_id]))
+    poll = content.create_item(ctx, ItemCreate(
+        kind="poll", org_id=org_id, title=f"Poll of school {side.upper()}",
+        options=["Yes", "No"], target_org_ids=[org_id]))
+    content.publish_item(ctx, poll.id)
+    alert = content.raise_alert(ctx, AlertRaise(org_id=org_id, title=f"Alert {side.upper()}"))
+    w.items.update({f"news_{side}": news.id, f"poll_{side}": poll.id,
+                    f"alert_{side}": alert.id})
+    w.poll_keys[f"poll_{side}"] = poll.public_key or ""
 
 
 @pytest.fixture

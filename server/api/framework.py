@@ -44,6 +44,8 @@ class Operation:
     response: Any = None
     status: int = 200
     path_params: list[str] = field(default_factory=list)
+    #: Form fields of a multipart/form-data upload whose file part is named "file".
+    upload: type[BaseModel] | None = None
 
 
 def _parse_body(model: type[BaseModel]) -> BaseModel:
@@ -63,6 +65,22 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
         return model.model_validate(payload)
     except ValidationError as exc:
         raise Invalid(field_errors(exc)) from None
+
+
+def _parse_upload(model: type[BaseModel]) -> tuple[BaseModel, Any]:
+    if not request.mimetype.startswith("multipart/form-data"):
+        raise BadRequest(_("Send the file as multipart/form-data with a part named “file”."))
+    errors: list[FieldError] = []
+    try:
+        form = model.model_validate(request.form.to_dict())
+    except ValidationError as exc:
+        errors.extend(field_errors(exc))
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        errors.append(FieldError("file", _("This field is required.")))
+    if errors:
+        raise Invalid(errors)
+    return form, upload
 
 
 def _parse_query(model: type[BaseModel]) -> BaseModel:
@@ -96,6 +114,7 @@ class Api:
         response: Any = None,
         status: int = 200,
         guard: Callable[..., Any] | None = None,
+        upload: type[BaseModel] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register fn as the handler of method on rule (relative to /api/v1).
 
@@ -110,7 +129,9 @@ class Api:
             def view(**kwargs: Any) -> Any:
                 if guard is not None:
                     guard(**kwargs)
-                if body is not None:
+                if upload is not None:
+                    kwargs["form"], kwargs["file"] = _parse_upload(upload)
+                elif body is not None:
                     kwargs["body"] = _parse_body(body)
                 elif request.get_data(cache=True).strip() and method in ("POST", "PUT", "PATCH",
                                                                           "DELETE"):
@@ -135,7 +156,8 @@ class Api:
                 endpoint=f"{self.blueprint.name}.{fn.__name__}", rule=f"/api/v1{rule}",
                 method=method, summary=summary, tag=self.tag,
                 access=guarded.access_rule, body=body, query=query, response=response,
-                status=status if adapter is not None else 204, path_params=params))
+                status=status if adapter is not None else 204, path_params=params,
+                upload=upload))
             return fn
 
         return decorate

@@ -75,6 +75,18 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
             "application/json": {"schema": schemas.ref(op.body, "validation")}}}
         out["responses"]["400"] = {"description": "The body is not JSON",
                                    "content": {"application/json": {"schema": errors}}}
+    if op.upload is not None:
+        form = op.upload.model_json_schema(ref_template=REF)
+        form["properties"]["file"] = {"type": "string", "format": "binary",
+                                      "description": "The file itself."}
+        form["required"] = [*form.get("required", []), "file"]
+        form.pop("title", None)
+        out["requestBody"] = {"required": True, "content": {"multipart/form-data": {
+            "schema": form}}}
+        out["responses"]["400"] = {"description": "The body is not multipart/form-data",
+                                   "content": {"application/json": {"schema": errors}}}
+        out["responses"]["413"] = {"description": "The file is larger than the server takes",
+                                   "content": {"application/json": {"schema": errors}}}
     out["responses"]["422"] = {"description": "A field is not valid",
                                "content": {"application/json": {"schema": errors}}}
     if op.response is None:

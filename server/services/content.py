@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -23,10 +23,21 @@ from server.models.orgs import Organisation
 from server.rights import CONTENT_EDIT, CONTENT_PUBLISH, can, scope_paths
 from server.services import audit
 from server.services.context import Ctx
+from server.services.media import to_out as media_out
 
 
 def _may(ctx: Ctx, action: str, org: Organisation) -> bool:
     return ctx.principal is None or can(ctx.principal, action, org.path)
+
+
+def org_in_scope(ctx: Ctx, org_id: int) -> Organisation:
+    """An organisation where the principal edits content, or raise Invalid / Forbidden."""
+    org = ctx.session.get(Organisation, org_id)
+    if org is None:
+        raise Invalid(_("No such organisation."), "org_id")
+    if not _may(ctx, CONTENT_EDIT, org):
+        raise Forbidden(_("This organisation is outside your part of the tree."))
+    return org
 
 
 def get_item(ctx: Ctx, item_id: int) -> ContentItem:
@@ -205,11 +216,7 @@ def _set_options(ctx: Ctx, item: ContentItem, labels: list[str]) -> None:
 
 def create_item(ctx: Ctx, data: ItemCreate) -> ContentItem:
     """Create a draft in an organisation where the principal edits content."""
-    owner = ctx.session.get(Organisation, data.org_id)
-    if owner is None:
-        raise Invalid(_("No such organisation."), "org_id")
-    if not _may(ctx, CONTENT_EDIT, owner):
-        raise Forbidden(_("This organisation is outside your part of the tree."))
+    owner = org_in_scope(ctx, data.org_id)
     item = ContentItem(org=owner, kind=data.kind, state="draft", created_by_id=ctx.actor_id)
     if data.kind == "poll":
         item.public_key = secrets.token_urlsafe(12)
@@ -355,11 +362,7 @@ def bulk(ctx: Ctx, ids: list[int], action: str) -> int:
 
 def raise_alert(ctx: Ctx, data: AlertRaise) -> ContentItem:
     """Create and publish an alert in one step (an emergency never waits for review)."""
-    owner = ctx.session.get(Organisation, data.org_id)
-    if owner is None:
-        raise Invalid(_("No such organisation."), "org_id")
-    if not _may(ctx, CONTENT_EDIT, owner):
-        raise Forbidden(_("This organisation is outside your part of the tree."))
+    owner = org_in_scope(ctx, data.org_id)
     fields = ItemFields(title=data.title, body=data.body, severity=data.severity,
                         target_org_ids=data.target_org_ids or [owner.id],
                         target_groups=data.target_groups, ends_at=data.ends_at,
@@ -407,15 +410,26 @@ def to_rule_item(item: ContentItem) -> Item:
     )
 
 
+def vote_url(item: ContentItem) -> str | None:
+    """The public address where phones vote in a poll (what its QR code holds)."""
+    if item.kind != "poll" or not item.public_key:
+        return None
+    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    return base + url_for("vote.page", key=item.public_key)
+
+
+def qr_target(item: ContentItem) -> str | None:
+    """What a screen's QR code for this item opens: a link's address or a poll's vote page."""
+    if item.kind == "link":
+        url: str | None = item.data.get("url")
+        return url
+    return vote_url(item)
+
+
 def to_out(ctx: Ctx, item: ContentItem) -> dict[str, Any]:
     """The API representation of an item."""
     votes = poll_results(ctx, item) if item.kind == "poll" else {}
-    media = None
-    if item.media is not None:
-        m = item.media
-        media = {"id": m.id, "sha256": m.sha256, "kind": m.kind, "size": m.size,
-                 "width": m.width, "height": m.height, "original_name": m.original_name,
-                 "url": url_for("content.media_file", sha256=m.sha256, kind=m.kind)}
+    media = media_out(item.media) if item.media is not None else None
     return {
         "id": item.id, "org_id": item.org_id, "kind": item.kind, "state": item_state(item),
         "title": item.title, "body": item.body, "severity": item.severity,
@@ -429,8 +443,7 @@ def to_out(ctx: Ctx, item: ContentItem) -> dict[str, Any]:
         "target_org_ids": [t.org_id for t in item.targets],
         "target_groups": list(item.target_groups), "target_mode": item.target_mode,
         "review_note": item.review_note,
-        "vote_url": url_for("vote.page", key=item.public_key, _external=True)
-        if item.public_key else None,
+        "vote_url": vote_url(item),
         "created_at": item.created_at, "updated_at": item.updated_at,
         "published_at": item.published_at,
     }

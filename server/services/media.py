@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from typing import Any
+
+from flask import Response, current_app, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -13,7 +15,7 @@ from server.models.orgs import Organisation
 from server.rights import CONTENT_EDIT, can, scope_paths
 from server.services import audit
 from server.services.context import Ctx
-from sync.imaging import VIDEO_TYPES, Limits, Rejected, check_video, normalize_for_display, sniff
+from sync.imaging import EXTENSIONS, MIME_TYPES, VIDEO_TYPES, Limits, Rejected, check_video, normalize_for_display, sniff
 
 REASONS = {
     "empty": lambda: _("The file is empty."),
@@ -88,9 +90,36 @@ def visible_media(ctx: Ctx, org: Organisation | None = None) -> list[MediaAsset]
 
 def media_for_principal(ctx: Ctx, sha256: str) -> MediaAsset:
     """A medium the principal may see (one of their organisations holds it)."""
+    found = False
     for asset in ctx.session.scalars(select(MediaAsset).where(MediaAsset.sha256 == sha256)):
+        found = True
         org = ctx.session.get(Organisation, asset.org_id)
         if org is not None and (ctx.principal is None or
                                 can(ctx.principal, CONTENT_EDIT, org.path)):
             return asset
+    if found:
+        raise Forbidden(_("This file belongs to an organisation outside your part of the tree."))
     raise NotFound(_("No such file."))
+
+
+def media_url(asset: MediaAsset) -> str:
+    """Where the admin UI reads a stored medium."""
+    return url_for("content.media_file", sha256=asset.sha256, ext=EXTENSIONS[asset.kind])
+
+
+def to_out(asset: MediaAsset) -> dict[str, Any]:
+    """The API representation of a medium."""
+    return {"id": asset.id, "sha256": asset.sha256, "kind": asset.kind, "size": asset.size,
+            "width": asset.width, "height": asset.height,
+            "original_name": asset.original_name, "url": media_url(asset)}
+
+
+def send(asset: MediaAsset) -> Response:
+    """The stored bytes of asset; they never change, so caches may keep them."""
+    path = store().path_for(asset.sha256, asset.kind)
+    if not path.is_file():
+        raise NotFound(_("The file is missing from the media store."))
+    response = send_file(path, mimetype=MIME_TYPES[asset.kind], conditional=True,
+                         max_age=365 * 24 * 3600)
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response

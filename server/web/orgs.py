@@ -92,7 +92,8 @@ def edit(org_id: int) -> Any:
             flash(_("Changes saved."), "ok")
             return redirect(url_for("orgs.show", org_id=org.id))
     form = request.form if request.method == "POST" else {
-        "name": org.name, "timezone": org.timezone, "locale": org.locale}
+        "name": org.name, "timezone": org.timezone, "locale": org.locale,
+        "requires_review": org.requires_review}
     return render_template("orgs/form.html", parent=None, kind=org.kind, org=org, form=form,
                            errors=errors, timezones=_TIMEZONES), 422 if errors else 200
 

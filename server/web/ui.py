@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.access import current_principal, current_user_obj
-from server.rights import AUDIT_VIEW, ORG_VIEW, USER_MANAGE, can_anywhere
+from server.rights import AUDIT_VIEW, CONTENT_EDIT, ORG_VIEW, USER_MANAGE, can_anywhere
 from server.web.audit_text import describe_event
 from server.web.labels import KIND_LABELS, ROLE_HINTS, ROLE_LABELS
 
@@ -28,6 +28,8 @@ class NavItem:
 
 NAV = (
     NavItem("dashboard.index", _l("Overview"), "home"),
+    NavItem("content.index", _l("Content"), "content", CONTENT_EDIT),
+    NavItem("content.alerts", _l("Alerts"), "alert", CONTENT_EDIT),
     NavItem("orgs.index", _l("Organisations"), "tree", ORG_VIEW),
     NavItem("users.index", _l("People and roles"), "people", USER_MANAGE),
     NavItem("audit.index", _l("Audit log"), "log", AUDIT_VIEW),
@@ -47,6 +49,18 @@ def nav_items() -> list[NavItem]:
     return [item for item in NAV if item.action is None or can_anywhere(principal, item.action)]
 
 
+def active_nav(items: list[NavItem], endpoint: str) -> str | None:
+    """The entry to highlight: the one for this very page, else the one of its section."""
+    for item in items:
+        if item.endpoint == endpoint:
+            return item.endpoint
+    section = endpoint.split(".")[0]
+    for item in items:
+        if item.endpoint.split(".")[0] == section:
+            return item.endpoint
+    return None
+
+
 def init_app(app: Flask) -> None:
     """Register the template context shared by every page."""
 
@@ -61,10 +75,12 @@ def init_app(app: Flask) -> None:
         return {
             "me": me,
             "nav_items": nav_items,
+            "active_nav": active_nav,
             "role_labels": ROLE_LABELS,
             "role_hints": ROLE_HINTS,
             "kind_labels": KIND_LABELS,
             "languages": LANGUAGES,
             "current_locale": str(get_locale() or "ru"),
+            "current_timezone": str(get_timezone()),
             "current_endpoint": request.endpoint or "",
         }

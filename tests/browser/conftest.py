@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,18 +36,6 @@ def browser() -> Iterator[Any]:
 def app_config() -> dict[str, Any]:
     """Browser tests submit real forms, CSRF tokens included."""
     return {"WTF_CSRF_ENABLED": True}
-
-
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """Serve app on a free loopback port for the length of one test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
 
 
 @pytest.fixture

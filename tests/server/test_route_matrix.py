@@ -20,6 +20,7 @@ from tests.conftest import ROLES, AuthActions, World, bearer, build_world
 
 ALL = frozenset(ROLES)
 ADMIN = frozenset({"admin"})
+CONTENT = frozenset({"content_manager"})
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
 
@@ -39,6 +40,18 @@ def member_grant(fmt: str) -> Url:
         who = "member_a" if side == "in" else "member_b"
         return fmt.format(w.users[who], w.grants[who])
     return build
+
+
+def item(key: str, fmt: str) -> Url:
+    return lambda w, side: fmt.format(w.items[f"{key}_{'a' if side == 'in' else 'b'}"])
+
+
+def medium(fmt: str) -> Url:
+    return lambda w, side: fmt.format(w.media["media_a" if side == "in" else "media_b"])
+
+
+def poll_key(fmt: str) -> Url:
+    return lambda w, side: fmt.format(w.poll_keys["poll_a"])
 
 
 def fixed(path: str) -> Url:
@@ -67,6 +80,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("auth.login", "POST"): Rule(PUBLIC, fixed("/login")),
     ("auth.set_language", "POST"): Rule(PUBLIC, fixed("/lang")),
     ("openapi.openapi_json", "GET"): Rule(PUBLIC, fixed("/api/openapi.json")),
+    ("vote.page", "GET"): Rule(PUBLIC, poll_key("/vote/{}")),
+    ("vote.cast", "POST"): Rule(PUBLIC, poll_key("/vote/{}")),
     # any signed-in person
     ("dashboard.index", "GET"): Rule(SIGNED_IN, fixed("/")),
     ("auth.logout", "POST"): Rule(SIGNED_IN, fixed("/logout")),
@@ -115,6 +130,57 @@ MATRIX: dict[tuple[str, str], Rule] = {
                                           scoped=True),
     ("api_users.remove_grant", "DELETE"): Rule(
         ADMIN, member_grant("/api/v1/users/{}/grants/{}"), scoped=True),
+    # content: content managers, within their subtree
+    ("content.index", "GET"): Rule(CONTENT, fixed("/content/")),
+    ("content.create", "GET"): Rule(CONTENT, fixed("/content/new?kind=news")),
+    ("content.create", "POST"): Rule(CONTENT, fixed("/content/new")),
+    ("content.show", "GET"): Rule(CONTENT, item("news", "/content/{}"), scoped=True),
+    ("content.edit", "GET"): Rule(CONTENT, item("news", "/content/{}/edit"), scoped=True),
+    ("content.edit", "POST"): Rule(CONTENT, item("news", "/content/{}/edit"), scoped=True),
+    ("content.preview", "GET"): Rule(CONTENT, item("news", "/content/{}/preview"), scoped=True),
+    ("content.publish", "POST"): Rule(CONTENT, item("news", "/content/{}/publish"),
+                                      scoped=True),
+    ("content.approve", "POST"): Rule(CONTENT, item("news", "/content/{}/approve"),
+                                      scoped=True),
+    ("content.reject", "POST"): Rule(CONTENT, item("news", "/content/{}/reject"), scoped=True),
+    ("content.expire", "POST"): Rule(CONTENT, item("alert", "/content/{}/expire"), scoped=True),
+    ("content.archive", "POST"): Rule(CONTENT, item("news", "/content/{}/archive"),
+                                      scoped=True),
+    ("content.duplicate", "POST"): Rule(CONTENT, item("news", "/content/{}/duplicate"),
+                                        scoped=True),
+    ("content.qr", "GET"): Rule(CONTENT, item("poll", "/content/{}/qr.svg"), scoped=True),
+    ("content.results", "GET"): Rule(CONTENT, item("poll", "/content/{}/results"), scoped=True),
+    ("content.bulk", "POST"): Rule(CONTENT, fixed("/content/bulk")),
+    ("content.alerts", "GET"): Rule(CONTENT, fixed("/content/alerts")),
+    ("content.alerts", "POST"): Rule(CONTENT, fixed("/content/alerts")),
+    ("content.library", "GET"): Rule(CONTENT, fixed("/content/media")),
+    ("content.library", "POST"): Rule(CONTENT, fixed("/content/media")),
+    ("content.media_file", "GET"): Rule(CONTENT, medium("/content/media/{}.jpg"), scoped=True),
+    ("api_content.list_items", "GET"): Rule(CONTENT, fixed("/api/v1/content")),
+    ("api_content.create_item", "POST"): Rule(CONTENT, fixed("/api/v1/content")),
+    ("api_content.get_item", "GET"): Rule(CONTENT, item("news", "/api/v1/content/{}"),
+                                          scoped=True),
+    ("api_content.update_item", "PUT"): Rule(CONTENT, item("news", "/api/v1/content/{}"),
+                                             scoped=True),
+    ("api_content.publish_item", "POST"): Rule(
+        CONTENT, item("news", "/api/v1/content/{}/publish"), scoped=True),
+    ("api_content.approve_item", "POST"): Rule(
+        CONTENT, item("news", "/api/v1/content/{}/approve"), scoped=True),
+    ("api_content.reject_item", "POST"): Rule(
+        CONTENT, item("news", "/api/v1/content/{}/reject"), scoped=True),
+    ("api_content.expire_item", "POST"): Rule(
+        CONTENT, item("alert", "/api/v1/content/{}/expire"), scoped=True),
+    ("api_content.archive_item", "POST"): Rule(
+        CONTENT, item("news", "/api/v1/content/{}/archive"), scoped=True),
+    ("api_content.duplicate_item", "POST"): Rule(
+        CONTENT, item("news", "/api/v1/content/{}/duplicate"), scoped=True),
+    ("api_content.bulk", "POST"): Rule(CONTENT, fixed("/api/v1/content/bulk")),
+    ("api_content.list_alerts", "GET"): Rule(CONTENT, fixed("/api/v1/alerts")),
+    ("api_content.raise_alert", "POST"): Rule(CONTENT, fixed("/api/v1/alerts")),
+    ("api_content.withdraw_alert", "POST"): Rule(
+        CONTENT, item("alert", "/api/v1/alerts/{}/withdraw"), scoped=True),
+    ("api_content.list_media", "GET"): Rule(CONTENT, fixed("/api/v1/media")),
+    ("api_content.upload_media", "POST"): Rule(CONTENT, fixed("/api/v1/media")),
     # audit log: admins
     ("audit.index", "GET"): Rule(ADMIN, fixed("/audit/")),
     ("api_audit.list_events", "GET"): Rule(ADMIN, fixed("/api/v1/audit")),
