@@ -98,7 +98,14 @@ def run_in_app(state: State, fn: Callable[[], Any]) -> Any:
 
 def _register() -> None:
     # Command modules attach themselves to `main`; imported here, not at package import.
-    from server.commands import db_cmd, demo_cmd, orgs_cmd, serve_cmd, users_cmd  # noqa: F401
+    from server.commands import (  # noqa: F401
+        content_cmd,
+        db_cmd,
+        demo_cmd,
+        orgs_cmd,
+        serve_cmd,
+        users_cmd,
+    )
 
 
 _register()

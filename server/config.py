@@ -22,6 +22,9 @@ DEFAULTS: dict[str, Any] = {
     "MEDIA_DIR": "",
     # Pupil photo store (kept apart from display media); empty means <instance>/photos.
     "PHOTO_DIR": "",
+    # Drop folders for display media, one subfolder per organisation; empty means
+    # <instance>/drop.
+    "DROP_DIR": "",
     # Base URL users reach Vitrina at; https:// here turns on secure cookies.
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     "DEFAULT_LOCALE": "ru",
@@ -92,6 +95,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'vitrina.db'}"
     if not app.config["MEDIA_DIR"]:
         app.config["MEDIA_DIR"] = str(instance / "media")
+    if not app.config["DROP_DIR"]:
+        app.config["DROP_DIR"] = str(instance / "drop")
     if not app.config["PHOTO_DIR"]:
         app.config["PHOTO_DIR"] = str(instance / "photos")
 

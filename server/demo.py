@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from server.demo_content import seed_content
 from server.models.orgs import Organisation
 from server.schemas import GrantCreate, OrgCreate, UserCreate
 from server.services import orgs, users
-from server.services.context import system_ctx
+from server.services.context import Ctx, principal_for, system_ctx
 
 DEMO_PASSWORD = "vitrina-demo"
 
@@ -69,10 +70,16 @@ def seed_demo(session: Session) -> list[DemoLogin]:
         ("viewer", "Дмитрий Андреевич Морозов", "viewer", tree.municipality),
     ]
     logins = []
+    author = None
     for username, name, role, org in people:
         user = users.create_user(ctx, UserCreate(username=username, display_name=name,
                                                  password=DEMO_PASSWORD, org_id=org.id))
         users.add_grant(ctx, user.id, GrantCreate(org_id=org.id, role=role))
         logins.append(DemoLogin(username, DEMO_PASSWORD, role, org.name))
+        if role == "content_manager":
+            author = principal_for(session, user)
+    session.flush()
+    author_ctx = Ctx(session=session, principal=author, actor_name="content")
+    seed_content(session, author_ctx, gym, [b for b in tree.buildings if b.parent_id == gym.id])
     session.commit()
     return logins

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import click
 from sqlalchemy import func, select
@@ -15,6 +19,24 @@ from server.migrate import upgrade
 from server.models.orgs import Organisation
 
 DEMO_MARKER = "DEMO"
+
+
+def start_drop_watcher(instance: Path) -> None:
+    """Watch the demo's drop folders in a process of its own, ended with the demo."""
+    watcher = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-c", "from server.cli import main; main()", "--instance",
+         str(instance), "content", "watch"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop() -> None:
+        if watcher.poll() is None:
+            watcher.terminate()
+            try:
+                watcher.wait(5)
+            except subprocess.TimeoutExpired:
+                watcher.kill()
+
+    atexit.register(stop)
 
 
 @main.command("demo")
@@ -56,8 +78,10 @@ def demo(state: State, host: str, port: int, reset: bool, no_serve: bool) -> Non
     for login in logins:
         role = f"  ({login.role} of {login.org_name})" if login.role else ""
         click.echo(f"  user {login.username:<11} password {login.password}{role}")
+    click.echo(f"Drop pictures into {app.config['DROP_DIR']}/<organisation>/ to make slides.")
     click.echo("Stop with Ctrl+C. Start afresh with: vitrina demo --reset")
     click.echo("", nl=True)
     if no_serve:
         return
+    start_drop_watcher(path)
     run_gunicorn(str(path), {"bind": f"{host}:{port}", "workers": 2, "threads": 8})

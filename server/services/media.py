@@ -15,7 +15,16 @@ from server.models.orgs import Organisation
 from server.rights import CONTENT_EDIT, can, scope_paths
 from server.services import audit
 from server.services.context import Ctx
-from sync.imaging import EXTENSIONS, MIME_TYPES, VIDEO_TYPES, Limits, Rejected, check_video, normalize_for_display, sniff
+from sync.imaging import (
+    EXTENSIONS,
+    MIME_TYPES,
+    VIDEO_TYPES,
+    Limits,
+    Rejected,
+    check_video,
+    normalize_for_display,
+    sniff,
+)
 
 REASONS = {
     "empty": lambda: _("The file is empty."),

@@ -118,7 +118,8 @@ def create_org(ctx: Ctx, data: OrgCreate) -> Organisation:
 def update_org(ctx: Ctx, org_id: int, data: OrgUpdate) -> Organisation:
     """Change a node's name, time zone or locale."""
     org = get_org(ctx, org_id, ORG_MANAGE)
-    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True, exclude_none=True).items()
+               if getattr(org, k) != v}
     if "name" in changes:
         _check_unique_name(ctx, org.parent_id, changes["name"], org.id)
     before = {k: getattr(org, k) for k in changes}

@@ -48,4 +48,42 @@ def describe_event(event: AuditEvent) -> str:
         return _("Created API token “%(name)s”", name=d.get("name", ""))
     if action == "token.revoke":
         return _("Revoked API token “%(name)s”", name=d.get("name", ""))
+    if action.startswith("content."):
+        found = _content_sentence(action, str(_content_kind(d)).lower(), d.get("title", ""),
+                                  d.get("reason", ""))
+        if found:
+            return found
+    if action == "alert.raise":
+        return _("Raised alert “%(title)s”", title=d.get("title", ""))
+    if action == "alert.withdraw":
+        return _("Withdrew alert “%(title)s”", title=d.get("title", ""))
+    if action == "media.upload":
+        return _("Uploaded “%(name)s”", name=d.get("name", ""))
     return event.summary
+
+
+def _content_kind(details: dict[str, Any]) -> Any:
+    from server.web.content import KIND_NAMES
+
+    return KIND_NAMES.get(details.get("kind", ""), details.get("kind", ""))
+
+
+def _content_sentence(action: str, kind: str, title: str, reason: str) -> str | None:
+    if action == "content.create":
+        return _("Created %(kind)s “%(title)s”", kind=kind, title=title)
+    if action == "content.update":
+        return _("Changed %(kind)s “%(title)s”", kind=kind, title=title)
+    if action == "content.publish":
+        return _("Published %(kind)s “%(title)s”", kind=kind, title=title)
+    if action == "content.submit":
+        return _("Sent %(kind)s “%(title)s” for review", kind=kind, title=title)
+    if action == "content.approve":
+        return _("Approved %(kind)s “%(title)s”", kind=kind, title=title)
+    if action == "content.reject":
+        return _("Sent %(kind)s “%(title)s” back: %(reason)s", kind=kind, title=title,
+                 reason=reason)
+    if action == "content.expire":
+        return _("Took %(kind)s “%(title)s” off the screens", kind=kind, title=title)
+    if action == "content.archive":
+        return _("Archived %(kind)s “%(title)s”", kind=kind, title=title)
+    return None

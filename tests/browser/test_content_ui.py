@@ -13,8 +13,8 @@ from server.extensions import db
 from server.services import content
 from server.services.context import system_ctx
 from tests.browser.test_admin_ui import sign_in
-from tests.content.test_richtext import XSS_PAYLOADS
 from tests.conftest import World, png_bytes
+from tests.content.test_richtext import XSS_PAYLOADS
 
 pytestmark = pytest.mark.browser
 

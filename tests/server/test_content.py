@@ -16,10 +16,9 @@ from server.extensions import db
 from server.models.audit import AuditEvent
 from server.models.content import ContentItem
 from server.models.orgs import Organisation
-from server.schemas import GrantCreate, UserCreate
+from server.schemas import GrantCreate, TokenCreate, UserCreate
 from server.services import content, tokens, users
 from server.services.context import system_ctx
-from server.schemas import TokenCreate
 from tests.conftest import PASSWORD, AuthActions, World, bearer, png_bytes
 
 CM = "content_manager"

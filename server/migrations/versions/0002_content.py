@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-25
 """
 
-from alembic import op
 import sqlalchemy as sa
-import server.models.base
+from alembic import op
 
+import server.models.base
 
 revision = '0002'
 down_revision = '0001'
