@@ -112,7 +112,7 @@ def seed_content(session: Session, ctx: Ctx, school: Organisation,
                                     picture(n, colours)).id
         publish(ItemCreate(kind="news", org_id=school.id, title=title, body=body,
                            media_id=media_id, target_org_ids=[school.id],
-                           starts_at=at(day, 7), ends_at=at(day + 4, 20),
+                           starts_at=at(day, 0), ends_at=at(day + 4, 20),
                            priority=1 if day == 0 else 0, duration=15))
     publish(ItemCreate(kind="poll", org_id=school.id,
                        title="Какой кружок открыть во втором полугодии?",

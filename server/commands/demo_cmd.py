@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,8 @@ def demo(state: State, host: str, port: int, reset: bool, no_serve: bool) -> Non
 
     path = state.instance_path
     marker = path / DEMO_MARKER
+    # QR codes of polls must lead phones to where this demo really listens.
+    os.environ.setdefault("VITRINA_PUBLIC_BASE_URL", f"http://{host}:{port}")
     if reset and path.exists():
         if not marker.exists() and any(path.iterdir()):
             fail(f"{path} is not a demo instance; refusing to delete it.")

@@ -35,7 +35,7 @@
     bar.appendChild(button('H', d.labelHeading, cmd('formatBlock', 'h2')));
     bar.appendChild(button('•', d.labelList, cmd('insertUnorderedList')));
     bar.appendChild(button('1.', d.labelNumbered, cmd('insertOrderedList')));
-    bar.appendChild(button('🔗', d.labelLink, function () {
+    bar.appendChild(button(d.labelLink, d.labelLink, function () {
       var url = window.prompt(d.labelLinkPrompt, 'https://');
       if (url && /^https?:\/\//i.test(url)) { cmd('createLink', url)(); }
     }));

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, time
 from typing import Any
 
@@ -448,8 +449,10 @@ def qr(item_id: int) -> Any:
     target = content.qr_target(item)
     if target is None:
         raise Invalid(_("Only links and polls have a QR code."))
-    svg = segno.make(target, error="m").svg_inline(scale=8, border=2, dark="#111")
-    return Response(svg, mimetype="image/svg+xml",
+    out = io.BytesIO()
+    segno.make(target, error="m").save(out, kind="svg", scale=8, border=2, dark="#111",
+                                       xmldecl=False, svgclass=None, lineclass=None)
+    return Response(out.getvalue(), mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=300"})
 
 

@@ -107,3 +107,34 @@ def test_raise_and_withdraw_an_alert(page: Any, live_server: str, world: World) 
     assert page.url == f"{live_server}/content/alerts"
     assert "Taken off the screens." in page.locator(".alert-ok").inner_text()
     assert active.locator(".alert-row", has_text="Lockdown").count() == 0
+
+
+def test_poll_page_shows_its_qr_code_and_live_results(browser: Any, page: Any,
+                                                      live_server: str, world: World) -> None:
+    sign_in(page, live_server, "content_manager")
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/content/{world.items['poll_a']}")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('[data-testid=qr]');"
+        " return i && i.complete && i.naturalWidth > 0; }")
+    qr_in_preview = page.frame_locator("[data-testid=preview]").locator(".qr-box img")
+    qr_in_preview.wait_for()
+    page.wait_for_function(
+        "() => { const f = document.querySelector('[data-testid=preview]');"
+        " const i = f && f.contentDocument && f.contentDocument.querySelector('.qr-box img');"
+        " return i && i.complete && i.naturalWidth > 0; }")
+    assert page.locator("[data-testid=results] [data-total]").inner_text() == "0"
+    # a pupil votes on a phone; the manager's page counts it without a reload
+    phone = browser.new_context(locale="ru-RU", viewport={"width": 390, "height": 800})
+    try:
+        vote = phone.new_page()
+        vote.goto(f"{live_server}/vote/{world.poll_keys['poll_a']}")
+        vote.click("button[name=option_id] >> nth=1")
+        assert "ваш голос учтён" in vote.locator(".alert-ok").inner_text()
+    finally:
+        phone.close()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=results] [data-total]').textContent === '1'",
+        timeout=12_000)
+    row = page.locator("[data-testid=results] .result >> nth=1")
+    assert row.locator(".result-n").inner_text() == "1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
@@ -11,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.conftest import AuthActions, World, bearer
+from tests.conftest import AuthActions, World, bearer, png_bytes
 
 
 @pytest.fixture
@@ -90,6 +91,51 @@ def test_responses_match_the_document(client: FlaskClient, world: World,
     r = client.get("/api/v1/orgs", headers=bearer("vit_forged"))
     _validate(spec, "/api/v1/orgs", "get", r)
     assert r.status_code == 401
+
+
+def test_content_responses_match_the_document(client: FlaskClient, world: World,
+                                              spec: dict[str, Any]) -> None:
+    h = bearer(world.tokens["content_manager"])
+    a = world.ids["a"]
+    news, poll, alert = (world.items[k] for k in ("news_a", "poll_a", "alert_a"))
+    item = {"title": "Open day", "body": "<p>Hi</p>", "target_org_ids": [a],
+            "weekdays": [0, 2], "daily_start": "08:00:00", "daily_end": "15:00:00",
+            "starts_at": "2026-12-01T08:00:00+05:00"}
+    calls: list[tuple[str, str, str, Any]] = [
+        ("/api/v1/content", "get", "/api/v1/content?state=published&kind=poll", None),
+        ("/api/v1/content", "get", "/api/v1/content?state=nonsense", None),
+        ("/api/v1/content", "post", "/api/v1/content", {"kind": "news", "org_id": a, **item}),
+        ("/api/v1/content", "post", "/api/v1/content", {"kind": "poll", "org_id": a}),
+        ("/api/v1/content/{item_id}", "get", f"/api/v1/content/{poll}", None),
+        ("/api/v1/content/{item_id}", "get", f"/api/v1/content/{world.items['news_b']}", None),
+        ("/api/v1/content/{item_id}", "get", "/api/v1/content/99999", None),
+        ("/api/v1/content/{item_id}", "put", f"/api/v1/content/{news}", item),
+        ("/api/v1/content/{item_id}/publish", "post", f"/api/v1/content/{news}/publish", None),
+        ("/api/v1/content/{item_id}/approve", "post", f"/api/v1/content/{news}/approve", None),
+        ("/api/v1/content/{item_id}/reject", "post", f"/api/v1/content/{news}/reject",
+         {"reason": "no"}),
+        ("/api/v1/content/{item_id}/duplicate", "post", f"/api/v1/content/{news}/duplicate",
+         None),
+        ("/api/v1/content/{item_id}/expire", "post", f"/api/v1/content/{news}/expire", None),
+        ("/api/v1/content/{item_id}/archive", "post", f"/api/v1/content/{news}/archive", None),
+        ("/api/v1/content/bulk", "post", "/api/v1/content/bulk",
+         {"ids": [poll], "action": "expire"}),
+        ("/api/v1/alerts", "get", "/api/v1/alerts", None),
+        ("/api/v1/alerts", "post", "/api/v1/alerts", {"org_id": a, "title": "Closed today"}),
+        ("/api/v1/alerts/{item_id}/withdraw", "post", f"/api/v1/alerts/{alert}/withdraw",
+         None),
+        ("/api/v1/media", "get", "/api/v1/media", None),
+    ]
+    for path, method, url, body in calls:
+        r = client.open(url, method=method.upper(), headers=h, json=body)
+        assert r.status_code < 500, r.get_data(as_text=True)
+        _validate(spec, path, method, r)
+    r = client.post("/api/v1/media", headers=h, content_type="multipart/form-data",
+                    data={"org_id": str(a), "file": (io.BytesIO(png_bytes()), "x.png")})
+    assert r.status_code == 201
+    _validate(spec, "/api/v1/media", "post", r)
+    upload = spec["paths"]["/api/v1/media"]["post"]["requestBody"]["content"]
+    assert upload["multipart/form-data"]["schema"]["required"] == ["org_id", "file"]
 
 
 def test_token_lifecycle(app: Flask, client: FlaskClient, world: World) -> None:

@@ -132,7 +132,8 @@ def test_qr_code_for_a_link_is_an_svg(client: FlaskClient, world: World) -> None
     AuthActions(client).login(CM)
     qr = client.get(f"/content/{r.get_json()['id']}/qr.svg")
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
-    assert b"<svg" in qr.data and b"<path" in qr.data
+    # a standalone SVG document (an <img> shows nothing without the namespace)
+    assert qr.data.startswith(b'<svg xmlns="http://www.w3.org/2000/svg"') and b"<path" in qr.data
 
 
 # --- review ---------------------------------------------------------------------------------
@@ -415,3 +416,28 @@ def test_service_layer_refuses_unknown_organisation(app: Flask, world: World) ->
         with pytest.raises(Invalid):
             content.create_item(ctx, ItemCreate(kind="news", org_id=999_999, title="x",
                                                 target_org_ids=[999_999]))
+
+
+def test_every_content_page_speaks_russian(client: FlaskClient, world: World,
+                                           auth: AuthActions) -> None:
+    auth.login(CM)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    pages = {
+        "/content/": "Контент",
+        "/content/alerts": "Объявить тревогу",
+        "/content/media": "Картинки и видео",
+        f"/content/{world.items['news_a']}": "Опубликовать",
+        f"/content/{world.items['news_a']}/edit": "Полужирный",
+        f"/content/{world.items['poll_a']}": "Результаты",
+        f"/content/{world.items['poll_a']}/preview": "Наведите камеру",
+        f"/content/{world.items['alert_a']}/preview": "Чрезвычайная ситуация",
+        f"/vote/{world.poll_keys['poll_a']}": "Один голос с телефона",
+    }
+    for kind, word in (("news", "Полужирный"), ("poll", "Варианты ответа"),
+                       ("link", "QR-кодом"), ("qa", "Вопросы и ответы"),
+                       ("media", "Размещение на экране")):
+        pages[f"/content/new?kind={kind}"] = word
+    for url, word in pages.items():
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert word in r.get_data(as_text=True), url
