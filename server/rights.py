@@ -21,17 +21,22 @@ DASHBOARD_VIEW = "dashboard.view"
 CONTENT_EDIT = "content.edit"
 #: Publishing without review; checked on the reviewing node (see services.content).
 CONTENT_PUBLISH = "content.publish"
+TIMETABLE_VIEW = "timetable.view"
+TIMETABLE_EDIT = "timetable.edit"
 
 ACTIONS = (ORG_VIEW, ORG_MANAGE, USER_MANAGE, AUDIT_VIEW, DASHBOARD_VIEW, CONTENT_EDIT,
-           CONTENT_PUBLISH)
+           CONTENT_PUBLISH, TIMETABLE_VIEW, TIMETABLE_EDIT)
 
 #: What each role may do, on its node and everything below it.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({ORG_VIEW, ORG_MANAGE, USER_MANAGE, AUDIT_VIEW, DASHBOARD_VIEW}),
-    "content_manager": frozenset({ORG_VIEW, DASHBOARD_VIEW, CONTENT_EDIT, CONTENT_PUBLISH}),
-    "schedule_dispatcher": frozenset({ORG_VIEW, DASHBOARD_VIEW}),
+    "admin": frozenset({ORG_VIEW, ORG_MANAGE, USER_MANAGE, AUDIT_VIEW, DASHBOARD_VIEW,
+                        TIMETABLE_VIEW}),
+    "content_manager": frozenset({ORG_VIEW, DASHBOARD_VIEW, CONTENT_EDIT, CONTENT_PUBLISH,
+                                  TIMETABLE_VIEW}),
+    "schedule_dispatcher": frozenset({ORG_VIEW, DASHBOARD_VIEW, TIMETABLE_VIEW,
+                                      TIMETABLE_EDIT}),
     "card_admin": frozenset({ORG_VIEW, DASHBOARD_VIEW}),
-    "viewer": frozenset({ORG_VIEW, DASHBOARD_VIEW}),
+    "viewer": frozenset({ORG_VIEW, DASHBOARD_VIEW, TIMETABLE_VIEW}),
 }
 
 
