@@ -385,18 +385,18 @@ def read_asc_xml(data: bytes, source: str = "timetable.xml") -> ImportResult:
         before = len(result.problems)
         subject = names["subject"].get(lesson.get("subjectid", ""))
         if not subject:
-            result.problem(line, "subject", "asc_ref", "The lesson's subject “{value}” is not "
+            result.problem(line, "subject", "asc_subject", "The subject “{value}” is not "
                            "defined in the file.", value=lesson.get("subjectid", ""))
         class_ids = _ids(lesson.get("classids", ""))
         keys: list[str] = []
         for cid in class_ids:
             if cid not in classes:
-                result.problem(line, "group", "unknown_class", "The lesson names class "
+                result.problem(line, "group", "asc_class", "The lesson names class "
                                "“{value}”, which the file does not define.", value=cid)
                 continue
             keys.append(classes[cid])
         if not class_ids:
-            result.problem(line, "group", "required", "The lesson has no class.")
+            result.problem(line, "group", "asc_no_class", "The lesson has no class.")
         for gid in _ids(lesson.get("groupids", "")):
             g = groups.get(gid)
             if g is not None and g.get("entireclass") != "1" and g.get("classid") in classes:
@@ -411,7 +411,7 @@ def read_asc_xml(data: bytes, source: str = "timetable.xml") -> ImportResult:
         weeks = card.get("weeks") or weeksdefs.get(lesson.get("weeksdefid", ""), "")
         weekdays = [i for i, ch in enumerate(days) if ch == "1"]
         if not weekdays:
-            result.problem(line, "days", "weekday", "The card has no day (days=“{value}”).",
+            result.problem(line, "days", "asc_days", "The card has no day (days=“{value}”).",
                            value=days)
         period_raw = card.get("period", "")
         if not period_raw.isdigit():

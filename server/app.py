@@ -24,6 +24,7 @@ from server.web import (
     health,
     orgs,
     static,
+    timetable,
     ui,
     users,
     vote,
@@ -54,7 +55,8 @@ def create_app(
     static.init_app(app)
 
     for blueprint in (health.bp, auth.bp, account.bp, dashboard.bp, orgs.bp,
-                      users.bp, audit.bp, content.bp, vote.bp):
+                      users.bp, audit.bp, content.bp, vote.bp, timetable.bp,
+                      timetable.feeds_bp):
         app.register_blueprint(blueprint)
     for api in (api_me.api, api_orgs.api, api_users.api, api_audit.api, api_tokens.api,
                 api_content.api):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request, session
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.access import current_user_obj
@@ -47,4 +47,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": (
         format_datetime(value, fmt) if value else "—"
     )
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
+        format_date(value, fmt) if value else "—"
+    )
+    # Clock times of the school's own day (bells), never shifted to the reader's zone.
+    app.jinja_env.filters["hm"] = lambda value: value.strftime("%H:%M") if value else ""
     app.jinja_env.add_extension("jinja2.ext.i18n")

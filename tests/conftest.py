@@ -8,6 +8,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,16 @@ from server.migrate import upgrade
 from server.models.base import Base
 from server.schemas import GrantCreate, OrgCreate, TokenCreate, UserCreate
 from server.services import content, media, orgs, tokens, users
+from server.services import timetable as tts
 from server.services.context import system_ctx
+from server.timetable_schemas import (
+    BellsIn,
+    CalendarEntryIn,
+    ChangeIn,
+    EventIn,
+    FeedIn,
+    LessonIn,
+)
 
 PG_URL = os.environ.get("VITRINA_TEST_DATABASE_URL", "")
 PASSWORD = "correct-horse-1"
@@ -173,6 +183,10 @@ class World:
     items: dict[str, int] = field(default_factory=dict)
     media: dict[str, str] = field(default_factory=dict)
     poll_keys: dict[str, str] = field(default_factory=dict)
+    #: Timetable of each school (bells, a term, 7Б with lessons, 8А, a change, an event, a
+    #: calendar entry, a feed): lesson_a, change_a, event_a, entry_a, feed_a (ids) and
+    #: feed_token_a / feed_token_b.
+    tt: dict[str, Any] = field(default_factory=dict)
 
 
 def build_world(app: Flask) -> World:
@@ -210,6 +224,7 @@ def build_world(app: Flask) -> World:
             w.token_ids[name] = token.id
         for side, school in (("a", a), ("b", b)):
             _school_content(ctx, w, side, school.id)
+            _school_timetable(ctx, w, side, school)
         s.commit()
     return w
 
@@ -236,6 +251,48 @@ def _school_content(ctx: Any, w: World, side: str, org_id: int) -> None:
     w.items.update({f"news_{side}": news.id, f"poll_{side}": poll.id,
                     f"alert_{side}": alert.id})
     w.poll_keys[f"poll_{side}"] = poll.public_key or ""
+
+
+#: Bells of the test schools.
+TEST_BELLS = "1 08:30-09:15\n2 09:25-10:10\n3 10:30-11:15\n4 11:25-12:10\n5 12:20-13:05"
+
+
+def next_monday() -> date:
+    """The Monday after today (in any time zone the tests use, a school day)."""
+    today = date.today()
+    return today + timedelta(days=7 - today.weekday())
+
+
+def _school_timetable(ctx: Any, w: World, side: str, school: Any) -> None:
+    """Bells, a long term, 7Б and 8А lessons, a change next Monday, an event and a feed."""
+    tts.save_bells(ctx, school, BellsIn(key="normal", name="Normal", periods=TEST_BELLS))
+    tts.add_calendar_entry(ctx, school, CalendarEntryIn(
+        kind="term", first=date.today() - timedelta(days=400),
+        last=date.today() + timedelta(days=400)))
+    entry = tts.add_calendar_entry(ctx, school, CalendarEntryIn(
+        kind="holiday", first=date.today() + timedelta(days=500), name="Far away"))
+    lessons = [
+        LessonIn(weekday=0, period=1, group="7Б", subject="Maths", teacher="Ivanova",
+                 room="204"),
+        LessonIn(weekday=0, period=2, group="7Б", subject="Russian", teacher="Petrov",
+                 room="205"),
+        LessonIn(weekday=0, period=1, group="8А", subject="History", teacher="Sidorova",
+                 room="301"),
+        LessonIn(weekday=0, period=2, group="8А", subject="Physics", teacher="Smith",
+                 room="302"),
+    ]
+    tts.add_classes(ctx, school, "7Б, 8А")
+    rows = [tts.save_lesson(ctx, school, lesson) for lesson in lessons]
+    change, _conflicts = tts.add_change(ctx, school, ChangeIn(
+        date=next_monday(), kind="room_move", group="7Б", period=2, room="302",
+        note="205 is being painted"))
+    event = tts.add_event(ctx, school, EventIn(
+        title=f"Concert {side.upper()}", starts_at=datetime.now(UTC) + timedelta(days=3)))
+    feed, token = tts.create_feed(ctx, school, FeedIn(target_kind="class", target_key="7Б"))
+    w.tt.update({f"group_{side}": rows[0].group_id, f"lesson_{side}": rows[0].id,
+                 f"change_{side}": change.id,
+                 f"event_{side}": event.id, f"entry_{side}": entry.id,
+                 f"feed_{side}": feed.id, f"feed_token_{side}": token})
 
 
 @pytest.fixture

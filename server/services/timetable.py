@@ -443,7 +443,7 @@ def add_change(ctx: Ctx, school: Organisation, data: ChangeIn
     summary = describe_change_row(row)
     _remember(ctx, school, summary, [{"op": "delete_change", "id": row.id}])
     audit.record(ctx, "timetable.change.create", ("change", row.id), school,
-                 f"Timetable change: {summary}", summary=summary, kind=row.kind,
+                 f"Timetable change: {summary}", what=summary, kind=row.kind,
                  date=row.date.isoformat())
     after = build(ctx.session, school, data.date)
     return row, conflicts_of(after, _days_of(_engine_change(row)), row.id)
@@ -458,7 +458,7 @@ def delete_change(ctx: Ctx, school: Organisation, change_id: int) -> None:
     _remember(ctx, school, _("Removed: %(change)s", change=summary),
               [{"op": "restore_change", "row": _change_dict(row)}])
     audit.record(ctx, "timetable.change.delete", ("change", row.id), school,
-                 f"Removed timetable change: {summary}", summary=summary, kind=row.kind,
+                 f"Removed timetable change: {summary}", what=summary, kind=row.kind,
                  date=row.date.isoformat())
     ctx.session.delete(row)
     ctx.session.flush()
@@ -588,8 +588,9 @@ def _check_group(lk: Lookups, group: str, fld: str = "group") -> None:
     if not CLASS_KEY.match(group):
         raise Invalid(_("“%(group)s” is not a class (like 7Б) or subgroup (like 7Б/1).",
                         group=group), fld)
-    if lk.groups and class_of(group) not in lk.groups:
-        raise Invalid(_("The school has no class %(group)s.", group=class_of(group)), fld)
+    if class_of(group) not in lk.groups:
+        raise Invalid(_("The school has no class %(group)s: add it under Bells and calendar "
+                        "first.", group=class_of(group)), fld)
 
 
 def save_lesson(ctx: Ctx, school: Organisation, data: LessonIn,
@@ -628,7 +629,7 @@ def save_lesson(ctx: Ctx, school: Organisation, data: LessonIn,
     summary = describe_lesson(row)
     _remember(ctx, school, summary, undo)
     audit.record(ctx, f"timetable.lesson.{'create' if verb == 'created' else 'update'}",
-                 ("lesson", row.id), school, f"Lesson {verb}: {summary}", summary=summary)
+                 ("lesson", row.id), school, f"Lesson {verb}: {summary}", what=summary)
     return row
 
 
@@ -688,9 +689,53 @@ def delete_lesson(ctx: Ctx, school: Organisation, lesson_id: int) -> None:
     _remember(ctx, school, f"Deleted lesson {summary}",
               [{"op": "restore_lesson", "row": _lesson_dict(row)}])
     audit.record(ctx, "timetable.lesson.delete", ("lesson", row.id), school,
-                 f"Lesson deleted: {summary}", summary=summary)
+                 f"Lesson deleted: {summary}", what=summary)
     ctx.session.delete(row)
     ctx.session.flush()
+
+
+# --- classes ----------------------------------------------------------------------------
+
+def add_classes(ctx: Ctx, school: Organisation, text: str) -> list[str]:
+    """Add the classes (and subgroups) listed in text, separated by commas or spaces."""
+    keys = [normalise_class(k) for k in re.split(r"[,;\s]+", text) if k.strip()]
+    if not keys:
+        raise Invalid(_("Name at least one class, like 7Б."), "classes")
+    bad = [k for k in keys if not CLASS_KEY.match(k)]
+    if bad:
+        raise Invalid(_("Not a class: %(keys)s (write them like 7Б, or 7Б/1 for a subgroup).",
+                        keys=", ".join(bad)), "classes")
+    lk = lookups(ctx.session, school)
+    added = []
+    for key in dict.fromkeys(keys):
+        if "/" in key and class_of(key) not in lk.groups:
+            _group(ctx.session, school, lk, class_of(key))
+            added.append(class_of(key))
+        if key not in lk.groups:
+            _group(ctx.session, school, lk, key)
+            added.append(key)
+    if added:
+        audit.record(ctx, "timetable.classes.add", ("school", school.id), school,
+                     f"Classes added: {', '.join(added)}", classes=added)
+    return added
+
+
+def delete_class(ctx: Ctx, school: Organisation, group_id: int) -> str:
+    """Remove a class or subgroup that no lesson, change or subgroup uses."""
+    row = ctx.session.get(SchoolGroup, group_id)
+    if row is None or row.org_id != school.id:
+        raise NotFound(_("No such class."))
+    used = ctx.session.scalar(select(LessonRow.id).where(LessonRow.group_id == row.id)
+                              .limit(1)) or ctx.session.scalar(
+        select(ChangeRow.id).where(ChangeRow.group_id == row.id).limit(1))
+    children = "/" not in row.key and any(
+        class_of(k) == row.key and k != row.key for k in lookups(ctx.session, school).groups)
+    if used or children:
+        raise Invalid(_("%(key)s still has lessons or subgroups.", key=row.key))
+    audit.record(ctx, "timetable.classes.delete", ("school", school.id), school,
+                 f"Class removed: {row.key}", classes=[row.key])
+    ctx.session.delete(row)
+    return row.key
 
 
 # --- bells, calendar, settings ---------------------------------------------------------

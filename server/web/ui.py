@@ -11,7 +11,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.access import current_principal, current_user_obj
-from server.rights import AUDIT_VIEW, CONTENT_EDIT, ORG_VIEW, USER_MANAGE, can_anywhere
+from server.rights import (
+    AUDIT_VIEW,
+    CONTENT_EDIT,
+    ORG_VIEW,
+    TIMETABLE_VIEW,
+    USER_MANAGE,
+    can_anywhere,
+)
 from server.web.audit_text import describe_event
 from server.web.labels import KIND_LABELS, ROLE_HINTS, ROLE_LABELS
 
@@ -30,6 +37,7 @@ NAV = (
     NavItem("dashboard.index", _l("Overview"), "home"),
     NavItem("content.index", _l("Content"), "content", CONTENT_EDIT),
     NavItem("content.alerts", _l("Alerts"), "alert", CONTENT_EDIT),
+    NavItem("timetable.index", _l("Timetable"), "clock", TIMETABLE_VIEW),
     NavItem("orgs.index", _l("Organisations"), "tree", ORG_VIEW),
     NavItem("users.index", _l("People and roles"), "people", USER_MANAGE),
     NavItem("audit.index", _l("Audit log"), "log", AUDIT_VIEW),

@@ -182,7 +182,7 @@ def test_asc_xml_with_broken_references_and_a_clash() -> None:
     result = read_asc_xml(broken.encode())
     check_against(result, classes=["7Б", "8А"], periods=[])
     assert [(p.row, p.code) for p in result.problems] == [
-        (35, "asc_ref"), (36, "unknown_class"), (37, "duplicate")]
+        (35, "asc_ref"), (36, "asc_class"), (37, "duplicate")]
 
 
 @pytest.mark.parametrize(("data", "code"), [

@@ -21,6 +21,8 @@ from tests.conftest import ROLES, AuthActions, World, bearer, build_world
 ALL = frozenset(ROLES)
 ADMIN = frozenset({"admin"})
 CONTENT = frozenset({"content_manager"})
+TT_VIEW = frozenset({"admin", "content_manager", "schedule_dispatcher", "viewer"})
+TT_EDIT = frozenset({"schedule_dispatcher"})
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
 
@@ -52,6 +54,16 @@ def medium(fmt: str) -> Url:
 
 def poll_key(fmt: str) -> Url:
     return lambda w, side: fmt.format(w.poll_keys["poll_a"])
+
+
+def school(fmt: str) -> Url:
+    return lambda w, side: fmt.format(w.ids["a" if side == "in" else "b"])
+
+
+def tt_obj(key: str, fmt: str) -> Url:
+    """A timetable object of the school: "{s}" is the school, "{o}" the object."""
+    return lambda w, side: fmt.format(s=w.ids["a" if side == "in" else "b"],
+                                      o=w.tt[f"{key}_{'a' if side == 'in' else 'b'}"])
 
 
 def fixed(path: str) -> Url:
@@ -183,6 +195,64 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("api_content.upload_media", "POST"): Rule(CONTENT, fixed("/api/v1/media")),
     # audit log: admins
     ("audit.index", "GET"): Rule(ADMIN, fixed("/audit/")),
+    # timetable: seen by most roles, changed by the schedule dispatcher
+    ("timetable.index", "GET"): Rule(TT_VIEW, fixed("/timetable/")),
+    ("timetable.school", "GET"): Rule(TT_VIEW, school("/timetable/{}/"), scoped=True),
+    ("timetable.grid", "GET"): Rule(TT_VIEW, school("/timetable/{}/grid?target=class:7Б"),
+                                    scoped=True),
+    ("timetable.changes", "GET"): Rule(TT_VIEW, school("/timetable/{}/changes"), scoped=True),
+    ("timetable.setup", "GET"): Rule(TT_VIEW, school("/timetable/{}/setup"), scoped=True),
+    ("timetable.events", "GET"): Rule(TT_VIEW, school("/timetable/{}/events"), scoped=True),
+    ("timetable.screens", "GET"): Rule(TT_VIEW, school("/timetable/{}/screens"), scoped=True),
+    ("timetable.screen_data", "GET"): Rule(
+        TT_VIEW, school("/timetable/{}/screen.json?target=room:204"), scoped=True),
+    ("timetable.lesson_new", "GET"): Rule(TT_EDIT, school("/timetable/{}/lessons/new"),
+                                          scoped=True),
+    ("timetable.lesson_new", "POST"): Rule(TT_EDIT, school("/timetable/{}/lessons/new"),
+                                           scoped=True),
+    ("timetable.lesson_edit", "GET"): Rule(
+        TT_EDIT, tt_obj("lesson", "/timetable/{s}/lessons/{o}"), scoped=True),
+    ("timetable.lesson_edit", "POST"): Rule(
+        TT_EDIT, tt_obj("lesson", "/timetable/{s}/lessons/{o}"), scoped=True),
+    ("timetable.lesson_delete", "POST"): Rule(
+        TT_EDIT, tt_obj("lesson", "/timetable/{s}/lessons/{o}/delete"), scoped=True),
+    ("timetable.lesson_bulk", "POST"): Rule(TT_EDIT, school("/timetable/{}/lessons/bulk"),
+                                            scoped=True),
+    ("timetable.change_add", "POST"): Rule(TT_EDIT, school("/timetable/{}/changes"),
+                                           scoped=True),
+    ("timetable.change_check", "GET"): Rule(
+        TT_EDIT, school("/timetable/{}/changes/check?group=7Б&period=1&kind=cancellation"),
+        scoped=True),
+    ("timetable.change_delete", "POST"): Rule(
+        TT_EDIT, tt_obj("change", "/timetable/{s}/changes/{o}/delete"), scoped=True),
+    ("timetable.undo", "POST"): Rule(TT_EDIT, school("/timetable/{}/undo"), scoped=True),
+    ("timetable.import_", "GET"): Rule(TT_EDIT, school("/timetable/{}/import"), scoped=True),
+    ("timetable.import_", "POST"): Rule(TT_EDIT, school("/timetable/{}/import"), scoped=True),
+    ("timetable.import_apply", "POST"): Rule(TT_EDIT, school("/timetable/{}/import/apply"),
+                                             scoped=True),
+    ("timetable.bells_save", "POST"): Rule(TT_EDIT, school("/timetable/{}/setup/bells"),
+                                           scoped=True),
+    ("timetable.classes_add", "POST"): Rule(TT_EDIT, school("/timetable/{}/setup/classes"),
+                                            scoped=True),
+    ("timetable.class_delete", "POST"): Rule(
+        TT_EDIT, tt_obj("group", "/timetable/{s}/setup/classes/{o}/delete"), scoped=True),
+    ("timetable.bells_delete", "POST"): Rule(
+        TT_EDIT, school("/timetable/{}/setup/bells/normal/delete"), scoped=True),
+    ("timetable.settings_save", "POST"): Rule(TT_EDIT, school("/timetable/{}/setup/settings"),
+                                              scoped=True),
+    ("timetable.calendar_add", "POST"): Rule(TT_EDIT, school("/timetable/{}/setup/calendar"),
+                                             scoped=True),
+    ("timetable.calendar_delete", "POST"): Rule(
+        TT_EDIT, tt_obj("entry", "/timetable/{s}/setup/calendar/{o}/delete"), scoped=True),
+    ("timetable.event_add", "POST"): Rule(TT_EDIT, school("/timetable/{}/events"), scoped=True),
+    ("timetable.event_delete", "POST"): Rule(
+        TT_EDIT, tt_obj("event", "/timetable/{s}/events/{o}/delete"), scoped=True),
+    ("timetable.feeds", "GET"): Rule(TT_EDIT, school("/timetable/{}/feeds"), scoped=True),
+    ("timetable.feed_create", "POST"): Rule(TT_EDIT, school("/timetable/{}/feeds"),
+                                            scoped=True),
+    ("timetable.feed_revoke", "POST"): Rule(
+        TT_EDIT, tt_obj("feed", "/timetable/{s}/feeds/{o}/revoke"), scoped=True),
+    ("ical.feed", "GET"): Rule(PUBLIC, lambda w, side: f"/ical/{w.tt['feed_token_a']}.ics"),
     ("api_audit.list_events", "GET"): Rule(ADMIN, fixed("/api/v1/audit")),
 }
 
