@@ -557,7 +557,7 @@ def undo_last(ctx: Ctx, school: Organisation) -> str:
         ctx.session.flush()
     action.undone_at = utcnow()
     audit.record(ctx, "timetable.undo", ("timetable_action", action.id), school,
-                 f"Undid: {action.summary}", summary=action.summary)
+                 f"Undid: {action.summary}", what=action.summary)
     return action.summary
 
 
@@ -678,7 +678,7 @@ def bulk_lessons(ctx: Ctx, school: Organisation, data: LessonBulkIn) -> int:
     ctx.session.flush()
     _remember(ctx, school, summary, undo)
     audit.record(ctx, "timetable.lesson.bulk", ("school", school.id), school, summary,
-                 action=data.action, count=len(rows))
+                 how=data.action, count=len(rows))
     return len(rows)
 
 
@@ -893,8 +893,6 @@ def delete_event(ctx: Ctx, school: Organisation, event_id: int) -> None:
 def check_import(ctx: Ctx, school: Organisation, data: bytes, filename: str) -> ImportResult:
     """Read a timetable file and check it against the school; nothing is written."""
     result = read_timetable(data, filename)
-    if result.problems:
-        return result
     lk = lookups(ctx.session, school)
     periods = {p.number for b in bell_schedules(ctx.session, school) for p in b.periods}
     check_against(result, [k for k in lk.groups if "/" not in k], periods)
