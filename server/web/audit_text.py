@@ -59,7 +59,49 @@ def describe_event(event: AuditEvent) -> str:
         return _("Withdrew alert “%(title)s”", title=d.get("title", ""))
     if action == "media.upload":
         return _("Uploaded “%(name)s”", name=d.get("name", ""))
+    if action.startswith("timetable."):
+        found = _timetable_sentence(action, d)
+        if found:
+            return found
     return event.summary
+
+
+def _timetable_sentence(action: str, d: dict[str, Any]) -> str | None:
+    what = d.get("what", "")
+    sentences = {
+        "timetable.change.create": lambda: _("Timetable change: %(what)s", what=what),
+        "timetable.change.delete": lambda: _("Removed timetable change: %(what)s", what=what),
+        "timetable.undo": lambda: _("Undid: %(what)s", what=what),
+        "timetable.lesson.create": lambda: _("Added lesson %(what)s", what=what),
+        "timetable.lesson.update": lambda: _("Changed lesson %(what)s", what=what),
+        "timetable.lesson.delete": lambda: _("Deleted lesson %(what)s", what=what),
+        "timetable.lesson.bulk": lambda: _("Changed %(count)s lessons at once",
+                                           count=d.get("count", 0)),
+        "timetable.import": lambda: _("Imported %(count)s lessons from %(file)s",
+                                      count=d.get("lessons", 0), file=d.get("filename", "")),
+        "timetable.bells.save": lambda: _("Saved bells “%(name)s”", name=d.get("name", "")),
+        "timetable.bells.delete": lambda: _("Removed bells “%(name)s”", name=d.get("name", "")),
+        "timetable.settings": lambda: _("Changed the school week settings"),
+        "timetable.calendar.add": lambda: _("Added to the calendar: %(first)s – %(last)s "
+                                            "%(name)s", first=d.get("first", ""),
+                                            last=d.get("last", ""), name=d.get("name", "")),
+        "timetable.calendar.delete": lambda: _("Removed from the calendar: %(first)s – "
+                                               "%(last)s %(name)s", first=d.get("first", ""),
+                                               last=d.get("last", ""), name=d.get("name", "")),
+        "timetable.classes.add": lambda: _("Added classes %(keys)s",
+                                           keys=", ".join(d.get("classes", []))),
+        "timetable.classes.delete": lambda: _("Removed class %(keys)s",
+                                              keys=", ".join(d.get("classes", []))),
+        "timetable.event.add": lambda: _("Added event “%(title)s”", title=d.get("title", "")),
+        "timetable.event.delete": lambda: _("Removed event “%(title)s”",
+                                            title=d.get("title", "")),
+        "timetable.feed.create": lambda: _("Made a calendar link for %(target)s",
+                                           target=d.get("target", "")),
+        "timetable.feed.revoke": lambda: _("Turned off the calendar link for %(target)s",
+                                           target=d.get("target", "")),
+    }
+    found = sentences.get(action)
+    return found() if found else None
 
 
 def _content_kind(details: dict[str, Any]) -> Any:

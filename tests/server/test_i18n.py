@@ -24,11 +24,15 @@ def test_compiled_catalog_is_up_to_date() -> None:
     from babel.messages.mofile import read_mo
     from babel.messages.pofile import read_po
 
+    def plain(value: object) -> object:
+        """Plural ids and strings come as lists from one reader and tuples from the other."""
+        return tuple(value) if isinstance(value, list | tuple) else value
+
     folder = ROOT / "server" / "translations" / "ru" / "LC_MESSAGES"
     with (folder / "messages.po").open("rb") as fh:
-        po = {m.id: m.string for m in read_po(fh) if m.id}
+        po = {plain(m.id): plain(m.string) for m in read_po(fh) if m.id}
     with (folder / "messages.mo").open("rb") as fh:
-        mo = {m.id: m.string for m in read_mo(fh) if m.id}
+        mo = {plain(m.id): plain(m.string) for m in read_mo(fh) if m.id}
     assert po == mo, "run: .venv/bin/python scripts/i18n.py"
 
 
