@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from server.demo_content import seed_content
+from server.demo_timetable import seed_timetable
 from server.models.orgs import Organisation
 from server.schemas import GrantCreate, OrgCreate, UserCreate
 from server.services import orgs, users
@@ -70,7 +71,7 @@ def seed_demo(session: Session) -> list[DemoLogin]:
         ("viewer", "Дмитрий Андреевич Морозов", "viewer", tree.municipality),
     ]
     logins = []
-    author = None
+    author = dispatcher = None
     for username, name, role, org in people:
         user = users.create_user(ctx, UserCreate(username=username, display_name=name,
                                                  password=DEMO_PASSWORD, org_id=org.id))
@@ -78,8 +79,14 @@ def seed_demo(session: Session) -> list[DemoLogin]:
         logins.append(DemoLogin(username, DEMO_PASSWORD, role, org.name))
         if role == "content_manager":
             author = principal_for(session, user)
+        if role == "schedule_dispatcher":
+            dispatcher = principal_for(session, user)
     session.flush()
     author_ctx = Ctx(session=session, principal=author, actor_name="content")
     seed_content(session, author_ctx, gym, [b for b in tree.buildings if b.parent_id == gym.id])
+    dispatcher_ctx = Ctx(session=session, principal=dispatcher, actor_name="dispatcher")
+    for school in tree.schools:
+        seed_timetable(dispatcher_ctx if school is gym else ctx, school,
+                       [b for b in tree.buildings if b.parent_id == school.id])
     session.commit()
     return logins

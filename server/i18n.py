@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,6 +14,8 @@ SESSION_LANG_KEY = "lang"
 def select_locale() -> str:
     """The locale of this request."""
     supported: list[str] = current_app.config["SUPPORTED_LOCALES"]
+    if not has_request_context():   # CLI commands and background work
+        return str(current_app.config["DEFAULT_LOCALE"])
     chosen = session.get(SESSION_LANG_KEY)
     if chosen in supported:
         return str(chosen)
@@ -33,6 +35,8 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """Times are shown in the time zone of the user's organisation."""
+    if not has_request_context():
+        return str(current_app.config["DEFAULT_TIMEZONE"])
     try:
         user = current_user_obj()
     except SQLAlchemyError:

@@ -103,3 +103,12 @@ class FeedIn(Input):
 
     target_kind: Literal["class", "group", "teacher", "room"]
     target_key: Name
+
+
+class RoomIn(Input):
+    """A room: its key (as on the door), a name, the building and floor."""
+
+    key: Key
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    building_id: int | None = None
+    floor: Annotated[int, Field(ge=-5, le=100)] | None = None

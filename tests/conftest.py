@@ -36,6 +36,7 @@ from server.timetable_schemas import (
     EventIn,
     FeedIn,
     LessonIn,
+    RoomIn,
 )
 
 PG_URL = os.environ.get("VITRINA_TEST_DATABASE_URL", "")
@@ -282,9 +283,10 @@ def _school_timetable(ctx: Any, w: World, side: str, school: Any) -> None:
                  room="302"),
     ]
     tts.add_classes(ctx, school, "7Б, 8А")
+    tts.save_room(ctx, school, RoomIn(key="303", name="Spare room", floor=3))
     rows = [tts.save_lesson(ctx, school, lesson) for lesson in lessons]
     change, _conflicts = tts.add_change(ctx, school, ChangeIn(
-        date=next_monday(), kind="room_move", group="7Б", period=2, room="302",
+        date=next_monday(), kind="room_move", group="7Б", period=2, room="303",
         note="205 is being painted"))
     event = tts.add_event(ctx, school, EventIn(
         title=f"Concert {side.upper()}", starts_at=datetime.now(UTC) + timedelta(days=3)))

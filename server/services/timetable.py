@@ -74,6 +74,7 @@ from server.timetable_schemas import (
     FeedIn,
     LessonBulkIn,
     LessonIn,
+    RoomIn,
     SettingsIn,
 )
 
@@ -736,6 +737,31 @@ def delete_class(ctx: Ctx, school: Organisation, group_id: int) -> str:
                  f"Class removed: {row.key}", classes=[row.key])
     ctx.session.delete(row)
     return row.key
+
+
+# --- rooms ------------------------------------------------------------------------------
+
+def save_room(ctx: Ctx, school: Organisation, data: RoomIn) -> RoomRow:
+    """Add a room or change its name, building and floor."""
+    building = None
+    if data.building_id is not None:
+        building = next((b for b in buildings(ctx.session, school) if b.id == data.building_id),
+                        None)
+        if building is None:
+            raise Invalid(_("Choose one of this school's buildings."), "building_id")
+    lk = lookups(ctx.session, school)
+    row = lk.rooms.get(data.key)
+    created = row is None
+    if row is None:
+        row = RoomRow(org_id=school.id, key=data.key)
+        ctx.session.add(row)
+    row.name = data.name
+    row.building_id = building.id if building else None
+    row.floor = data.floor
+    ctx.session.flush()
+    audit.record(ctx, "timetable.room.save", ("room", row.id), school,
+                 f"Room {data.key} {'added' if created else 'changed'}", room=data.key)
+    return row
 
 
 # --- bells, calendar, settings ---------------------------------------------------------

@@ -92,6 +92,7 @@ def _timetable_sentence(action: str, d: dict[str, Any]) -> str | None:
                                            keys=", ".join(d.get("classes", []))),
         "timetable.classes.delete": lambda: _("Removed class %(keys)s",
                                               keys=", ".join(d.get("classes", []))),
+        "timetable.room.save": lambda: _("Saved room %(room)s", room=d.get("room", "")),
         "timetable.event.add": lambda: _("Added event “%(title)s”", title=d.get("title", "")),
         "timetable.event.delete": lambda: _("Removed event “%(title)s”",
                                             title=d.get("title", "")),

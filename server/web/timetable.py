@@ -51,6 +51,7 @@ from server.timetable_schemas import (
     FeedIn,
     LessonBulkIn,
     LessonIn,
+    RoomIn,
     SettingsIn,
 )
 from server.web.forms import errors_by_field, parse_form
@@ -468,6 +469,8 @@ def _setup_page(org: Organisation, errors: dict[str, str], form: dict[str, Any],
     return render_template(
         "timetable/setup.html", school=org, schedules=tts.bell_schedules(ctx.session, org),
         entries=tts.calendar_entries(ctx.session, org), st=st, errors=errors, form=form,
+        rooms=sorted(tts.lookups(ctx.session, org).rooms.values(), key=lambda r: r.key),
+        buildings=tts.buildings(ctx.session, org),
         groups=sorted(tts.lookups(ctx.session, org).groups.values(),
                       key=lambda g: (class_sort_key(class_of(g.key)), g.key)),
         may_edit=tts.may_edit(ctx, org)), status
@@ -518,6 +521,19 @@ def class_delete(school_id: int, group_id: int) -> Any:
         flash("; ".join(e.reason for e in exc.errors), "error")
     else:
         flash(_("Class %(key)s removed.", key=key), "ok")
+    return redirect(url_for("timetable.setup", school_id=org.id))
+
+
+@bp.post("/<int:school_id>/setup/rooms")
+@requires(TIMETABLE_EDIT)
+def room_save(school_id: int) -> Any:
+    """Add a room or place it in a building and on a floor."""
+    org = _school(school_id, TIMETABLE_EDIT)
+    try:
+        row = tts.save_room(request_ctx(), org, parse_form(RoomIn))
+    except Invalid as exc:
+        return _setup_page(org, errors_by_field(exc), dict(request.form), 422)
+    flash(_("Room %(key)s saved.", key=row.key), "ok")
     return redirect(url_for("timetable.setup", school_id=org.id))
 
 

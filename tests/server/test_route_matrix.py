@@ -236,6 +236,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
                                             scoped=True),
     ("timetable.class_delete", "POST"): Rule(
         TT_EDIT, tt_obj("group", "/timetable/{s}/setup/classes/{o}/delete"), scoped=True),
+    ("timetable.room_save", "POST"): Rule(TT_EDIT, school("/timetable/{}/setup/rooms"),
+                                          scoped=True),
     ("timetable.bells_delete", "POST"): Rule(
         TT_EDIT, school("/timetable/{}/setup/bells/normal/delete"), scoped=True),
     ("timetable.settings_save", "POST"): Rule(TT_EDIT, school("/timetable/{}/setup/settings"),

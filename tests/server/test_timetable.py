@@ -231,9 +231,9 @@ def test_the_calendar_feed_parses_and_carries_the_day_s_changes(
     moved = [e for e in events if e.decoded("dtstart").date() == monday
              and str(e.get("summary")) == "Russian"]
     assert len(moved) == 1
-    assert str(moved[0].get("location")) == "302"
+    assert str(moved[0].get("location")) == "303"
     assert "205 is being painted" in str(moved[0].get("description"))
-    assert "room 302 instead of 205" in str(moved[0].get("description"))
+    assert "room 303 instead of 205" in str(moved[0].get("description"))
     assert any(str(e.get("summary")) == "Concert A" for e in events)
     # A second, independent parser reads the same feed.
     parsed = vobject.readOne(body.decode("utf-8"))
