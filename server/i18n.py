@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime
 from sqlalchemy.exc import SQLAlchemyError
@@ -54,6 +56,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (
         format_date(value, fmt) if value else "—"
     )
+    app.jinja_env.filters["isodate"] = lambda value: date.fromisoformat(value) if value else None
     # Clock times of the school's own day (bells), never shifted to the reader's zone.
     app.jinja_env.filters["hm"] = lambda value: value.strftime("%H:%M") if value else ""
     app.jinja_env.add_extension("jinja2.ext.i18n")

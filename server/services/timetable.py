@@ -477,7 +477,8 @@ def describe_change_row(row: ChangeRow) -> str:
     lesson = row.lesson
     group = row.group.key if row.group else (lesson.group.key if lesson else "?")
     period = row.period if row.period is not None else (lesson.period if lesson else "?")
-    head = f"{group}, {_('period')} {period}, {row.date.strftime('%d.%m')}"
+    word = _("period")
+    head = f"{group}, {word} {period}, {row.date.strftime('%d.%m')}"
     kind = CHANGE_LABELS.get(row.kind, row.kind)
     detail = ""
     if row.kind == "substitution" and row.teacher:
@@ -485,7 +486,7 @@ def describe_change_row(row: ChangeRow) -> str:
     elif row.kind == "room_move" and row.room:
         detail = row.room.key
     elif row.kind == "move" and row.new_date:
-        detail = f"{row.new_date.strftime('%d.%m')}, {_('period')} {row.new_period}"
+        detail = f"{row.new_date.strftime('%d.%m')}, {word} {row.new_period}"
     elif row.kind == "extra" and row.subject:
         detail = row.subject.name
     return f"{head}: {kind}" + (f" — {detail}" if detail else "")
