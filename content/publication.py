@@ -6,7 +6,7 @@ times (daily windows, weekdays) are read in the display's time zone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -18,6 +18,13 @@ STATES = ("draft", "review", "scheduled", "published", "expired", "archived")
 SEVERITIES = ("info", "warning", "critical")
 TARGET_MODES = ("any", "all")
 DEFAULT_DURATION = 10
+#: Show only in a part of the school day: every lesson, every break, the longest break,
+#: or one period ("period:3"); the school's bells decide (see content.timetable).
+DURING = ("", "lessons", "breaks", "big_break")
+
+#: The school's windows for a `during` spec on a local date, e.g. from
+#: content.timetable.period_windows; None where the display has no timetable.
+Windows = Callable[[str, date], list[tuple[datetime, datetime]]]
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class Item:
     priority: int = 0
     duration: int = DEFAULT_DURATION
     severity: str = "info"
+    during: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,11 +148,25 @@ def next_recurrence_change(rec: Recurrence, now: datetime, tz: str) -> datetime 
     return None
 
 
-def is_on_screen(item: Item, now: datetime, tz: str) -> bool:
-    """Whether item is live at now: published, inside its window and its recurrence."""
+def during_active(spec: str, now: datetime, tz: str, windows: Windows | None) -> bool:
+    """Whether now falls in the school-day part spec names ("" always does).
+
+    Without the school's windows (a display outside any school) such an item never shows.
+    """
+    if not spec:
+        return True
+    if windows is None:
+        return False
+    day = now.astimezone(ZoneInfo(tz)).date()
+    return any(start <= now < end for start, end in windows(spec, day))
+
+
+def is_on_screen(item: Item, now: datetime, tz: str, windows: Windows | None = None) -> bool:
+    """Whether item is live at now: published, inside its window, recurrence and part of day."""
     if effective_state(item.state, item.starts_at, item.ends_at, now) != "published":
         return False
-    return recurrence_active(item.recurrence, now, tz)
+    return recurrence_active(item.recurrence, now, tz) and \
+        during_active(item.during, now, tz, windows)
 
 
 def targets_display(item: Item, display: Display) -> bool:
@@ -174,14 +196,15 @@ def _severity_rank(item: Item) -> int:
     return SEVERITIES.index(item.severity) if item.severity in SEVERITIES else 0
 
 
-def build_playlist(items: Iterable[Item], display: Display, now: datetime) -> Playlist:
+def build_playlist(items: Iterable[Item], display: Display, now: datetime,
+                   windows: Windows | None = None) -> Playlist:
     """Select and order what display shows at now.
 
     Live alerts override everything: the most severe (then the newest) is shown.
     Other live items are ordered by priority (high first), then by start, then id.
     """
     live = [i for i in items if targets_display(i, display) and
-            is_on_screen(i, now, display.timezone)]
+            is_on_screen(i, now, display.timezone, windows)]
     alerts = [i for i in live if i.kind == "alert"]
     alert = None
     if alerts:
@@ -195,7 +218,22 @@ def build_playlist(items: Iterable[Item], display: Display, now: datetime) -> Pl
     return Playlist(alert=alert, items=tuple(others))
 
 
-def next_change_at(items: Sequence[Item], display: Display, now: datetime) -> datetime | None:
+def next_during_change(spec: str, now: datetime, tz: str, windows: Windows | None
+                       ) -> datetime | None:
+    """The first window edge after now for a school-day part (looking a week ahead)."""
+    if not spec or windows is None:
+        return None
+    day = now.astimezone(ZoneInfo(tz)).date()
+    for offset in range(8):
+        edges = sorted(m for w in windows(spec, day + timedelta(days=offset)) for m in w
+                       if m > now)
+        if edges:
+            return edges[0]
+    return None
+
+
+def next_change_at(items: Sequence[Item], display: Display, now: datetime,
+                   windows: Windows | None = None) -> datetime | None:
     """The next moment after now when the playlist of display may change by itself."""
     moments: list[datetime] = []
     for i in items:
@@ -204,7 +242,8 @@ def next_change_at(items: Sequence[Item], display: Display, now: datetime) -> da
         for m in (i.starts_at, i.ends_at):
             if m is not None and m > now:
                 moments.append(m)
-        nxt = next_recurrence_change(i.recurrence, now, display.timezone)
-        if nxt is not None and (i.ends_at is None or nxt < i.ends_at):
-            moments.append(nxt)
+        for nxt in (next_recurrence_change(i.recurrence, now, display.timezone),
+                    next_during_change(i.during, now, display.timezone, windows)):
+            if nxt is not None and (i.ends_at is None or nxt < i.ends_at):
+                moments.append(nxt)
     return min(moments) if moments else None

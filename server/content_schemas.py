@@ -63,6 +63,10 @@ class ItemFields(Input):
     daily_end: time | None = None
     priority: int = Field(default=0, ge=-100, le=100)
     duration: int = Field(default=10, ge=3, le=600)
+    during: Annotated[str, StringConstraints(
+        pattern=r"^(|lessons|breaks|big_break|period:[1-9][0-9]?)$")] = Field(
+        default="", description="Only in part of the school day, by its bells: lessons, "
+                                "breaks, big_break or period:N; empty for any time.")
     target_org_ids: list[int] = Field(default_factory=list, max_length=500)
     target_groups: list[Group] = Field(default_factory=list, max_length=50)
     target_mode: Literal["any", "all"] = "any"

@@ -189,6 +189,8 @@ def _apply(ctx: Ctx, item: ContentItem, data: ItemFields) -> None:
         extra["qa"] = [e.model_dump() for e in data.qa]
     if item.kind == "media":
         extra["fit"] = data.fit
+    if data.during and item.kind != "alert":
+        extra["during"] = data.during
     item.data = extra
     item.media_id = data.media_id if item.kind in ("news", "media") else None
     item.starts_at, item.ends_at = data.starts_at, data.ends_at
@@ -407,6 +409,7 @@ def to_rule_item(item: ContentItem) -> Item:
         recurrence=Recurrence(weekdays=frozenset(int(d) for d in item.weekdays),
                               start=item.daily_start, end=item.daily_end),
         priority=item.priority, duration=item.duration, severity=item.severity,
+        during=str(item.data.get("during", "")),
     )
 
 

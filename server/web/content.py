@@ -60,6 +60,8 @@ STATE_NAMES = {
 }
 SEVERITY_NAMES = {"info": _l("Information"), "warning": _l("Warning"),
                   "critical": _l("Emergency")}
+DURING_NAMES = {"": _l("any time"), "lessons": _l("during lessons"),
+                "breaks": _l("during breaks"), "big_break": _l("in the big break")}
 WEEKDAY_NAMES = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 #: Empty rows offered below the existing ones in the Q&A and poll editors.
 SPARE_ROWS = 3
@@ -69,7 +71,14 @@ SPARE_ROWS = 3
 def content_labels() -> dict[str, Any]:
     return {"content_kinds": KIND_NAMES, "content_states": STATE_NAMES,
             "severities": SEVERITY_NAMES, "weekday_names": WEEKDAY_NAMES,
-            "media_url": media.media_url}
+            "media_url": media.media_url, "during_names": DURING_NAMES,
+            "during_label": _during_label}
+
+
+def _during_label(spec: str) -> str:
+    if spec.startswith("period:"):
+        return _("during period %(n)s", n=spec[7:])
+    return str(DURING_NAMES.get(spec, spec))
 
 
 def _org_rows() -> list[orgs.TreeRow]:
@@ -79,7 +88,7 @@ def _org_rows() -> list[orgs.TreeRow]:
 # --- reading the item form ---------------------------------------------------------------
 
 _SCALARS = ("title", "body", "severity", "url", "fit", "priority", "duration", "target_mode",
-            "media_id")
+            "media_id", "during")
 _FORM_FIELDS = frozenset(_SCALARS) | {
     "kind", "org_id", "starts_at", "ends_at", "daily_start", "daily_end", "weekdays",
     "target_org_ids", "target_groups", "options", "qa_question", "qa_answer", "file",
@@ -167,6 +176,7 @@ def _form_of(item: ContentItem) -> dict[str, Any]:
         "title": item.title, "body": item.body, "severity": item.severity,
         "url": item.data.get("url", ""), "fit": item.data.get("fit", "contain"),
         "priority": item.priority, "duration": item.duration,
+        "during": item.data.get("during", ""),
         "target_mode": item.target_mode, "media_id": item.media_id or "",
         "starts_at": local(item.starts_at), "ends_at": local(item.ends_at),
         "daily_start": item.daily_start.strftime("%H:%M") if item.daily_start else "",

@@ -183,3 +183,49 @@ def test_next_change_at_is_the_earliest_boundary() -> None:
         minutes=10)
     assert next_change_at([ends, starts, daily], LOBBY_A, NOW) == NOW + timedelta(minutes=5)
     assert next_change_at([item(9)], LOBBY_A, NOW) is None
+
+
+# --- by the school's bells ------------------------------------------------------------------
+
+def _school_windows() -> object:
+    from content.timetable import Timetable, period_windows
+    from tests.content.test_timetable import CALENDAR, LESSONS, NORMAL, SHORT, TZ
+
+    tt = Timetable(CALENDAR, (NORMAL, SHORT), LESSONS, tz=TZ)
+    return lambda spec, day: period_windows(tt, day, spec)
+
+
+@pytest.mark.parametrize(("moment", "during", "shown"), [
+    ((2026, 11, 30, 10, 15), "big_break", True),      # Monday, the 10:10–10:30 break
+    ((2026, 11, 30, 10, 30), "big_break", False),     # the bell: period 3 begins
+    ((2026, 11, 30, 9, 20), "breaks", True),
+    ((2026, 11, 30, 9, 20), "lessons", False),
+    ((2026, 11, 30, 9, 30), "period:2", True),
+    ((2026, 11, 29, 10, 15), "big_break", False),     # Sunday: no breaks at all
+    ((2026, 11, 4, 10, 15), "big_break", False),      # a holiday
+    ((2026, 11, 30, 10, 15), "", True),
+])
+def test_items_shown_by_the_bells(moment: tuple[int, ...], during: str, shown: bool) -> None:
+    windows = _school_windows()
+    it = item(during=during)
+    now = local(EKB, *moment)
+    assert is_on_screen(it, now, EKB, windows) is shown  # type: ignore[arg-type]
+    playlist = build_playlist([it], LOBBY_A, now, windows)  # type: ignore[arg-type]
+    assert (playlist.items == (it,)) is shown
+
+
+def test_an_item_by_the_bells_needs_a_timetable() -> None:
+    assert not is_on_screen(item(during="breaks"), local(EKB, 2026, 11, 30, 9, 20), EKB)
+    assert is_on_screen(item(), local(EKB, 2026, 11, 30, 9, 20), EKB)
+
+
+def test_next_change_follows_the_bells() -> None:
+    windows = _school_windows()
+    it = item(during="big_break")
+    before = next_change_at([it], LOBBY_A, local(EKB, 2026, 11, 30, 9, 0), windows)  # type: ignore[arg-type]
+    during = next_change_at([it], LOBBY_A, local(EKB, 2026, 11, 30, 10, 20), windows)  # type: ignore[arg-type]
+    friday = next_change_at([it], LOBBY_A, local(EKB, 2026, 11, 27, 12, 0), windows)  # type: ignore[arg-type]
+    assert before == local(EKB, 2026, 11, 30, 10, 10)
+    assert during == local(EKB, 2026, 11, 30, 10, 30)
+    # After Friday's big break the next one is on the working Saturday, 28 Nov.
+    assert friday == local(EKB, 2026, 11, 28, 10, 10)

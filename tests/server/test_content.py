@@ -441,3 +441,24 @@ def test_every_content_page_speaks_russian(client: FlaskClient, world: World,
         r = client.get(url)
         assert r.status_code == 200, url
         assert word in r.get_data(as_text=True), url
+
+
+def test_items_can_follow_the_school_bells(client: FlaskClient, world: World,
+                                           auth: AuthActions) -> None:
+    r = client.post("/api/v1/content", json=_news(world, during="big_break"),
+                    headers=_cm_token(world))
+    assert r.status_code == 201, r.get_json()
+    item_id = r.get_json()["id"]
+    with client.application.app_context():
+        item = db.session.get(ContentItem, item_id)
+        assert item is not None
+        assert content.to_rule_item(item).during == "big_break"
+    auth.login(CM)
+    page = client.get(f"/content/{item_id}").get_data(as_text=True)
+    assert 'data-testid="during">in the big break<' in page
+    form = client.get(f"/content/{item_id}/edit").get_data(as_text=True)
+    assert '<option value="big_break" selected>' in form
+    bad = client.post("/api/v1/content", json=_news(world, during="lunch"),
+                      headers=_cm_token(world))
+    assert bad.status_code == 422
+    assert any(e["field"] == "during" for e in bad.get_json()["fields"])
