@@ -12,6 +12,7 @@ from server.api import content as api_content
 from server.api import me as api_me
 from server.api import openapi
 from server.api import orgs as api_orgs
+from server.api import timetable as api_timetable
 from server.api import tokens as api_tokens
 from server.api import users as api_users
 from server.extensions import babel, csrf, db, login_manager
@@ -59,7 +60,7 @@ def create_app(
                       timetable.feeds_bp):
         app.register_blueprint(blueprint)
     for api in (api_me.api, api_orgs.api, api_users.api, api_audit.api, api_tokens.api,
-                api_content.api):
+                api_content.api, api_timetable.api):
         app.register_blueprint(api.blueprint)
         csrf.exempt(api.blueprint)
     app.register_blueprint(openapi.bp)

@@ -7,7 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from server.schemas import Input
+from server.schemas import Input, Output
+
+#: `date` under a name a field called date cannot hide.
+Day = date
 
 ChangeKind = Literal["substitution", "cancellation", "room_move", "move", "extra"]
 TargetKind = Literal["class", "group", "teacher", "room", "building", "school"]
@@ -112,3 +115,62 @@ class RoomIn(Input):
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
     building_id: int | None = None
     floor: Annotated[int, Field(ge=-5, le=100)] | None = None
+
+
+# --- responses ----------------------------------------------------------------------------
+
+class SlotOut(Output):
+    """A lesson as held on a date (changes applied); times are the school's local ones."""
+
+    date: date
+    period: int
+    start: datetime
+    end: datetime
+    group: str
+    subject: str
+    teacher: str
+    room: str
+    status: Literal["normal", "changed", "cancelled", "moved_out", "moved_in", "extra"]
+    original_teacher: str | None = None
+    original_room: str | None = None
+    note: str = ""
+
+
+class DayOut(Output):
+    """A target's day."""
+
+    date: date
+    school_day: bool
+    reason: str
+    slots: list[SlotOut]
+
+
+class NowOut(Output):
+    """What is on for a target now."""
+
+    phase: Literal["no_school", "no_lessons", "before_lessons", "lesson", "break",
+                   "after_school"]
+    period: int | None
+    current: list[SlotOut]
+    upcoming: list[SlotOut]
+    next_bell: datetime | None
+    minutes_to_bell: int | None
+    free_until: datetime | None
+
+
+class ChangeOut(Output):
+    """A saved dated change, with the clashes it takes part in."""
+
+    id: int
+    date: date
+    kind: ChangeKind
+    summary: str
+    note: str
+    conflicts: list[str] = []
+
+
+class TargetQuery(Input):
+    """Which target and day: target like "class:7Б", "room:204", "teacher:…", "school:"."""
+
+    target: Annotated[str, StringConstraints(max_length=120)] = "school:"
+    date: Day | None = None

@@ -403,10 +403,26 @@ def undo(school_id: int) -> Any:
 
 # --- import -----------------------------------------------------------------------------
 
+#: A previewed import waits this long for its confirmation.
+IMPORT_PREVIEW_TTL = timedelta(hours=12)
+
+
 def _upload_dir() -> Path:
     path = Path(current_app.instance_path) / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _forget_old_previews(folder: Path) -> None:
+    """Remove previewed files nobody confirmed in time."""
+    limit = datetime.now().timestamp() - IMPORT_PREVIEW_TTL.total_seconds()
+    for old in folder.glob("*.upload"):
+        try:
+            if old.stat().st_mtime < limit:
+                old.unlink(missing_ok=True)
+                old.with_suffix(".name").unlink(missing_ok=True)
+        except OSError:
+            continue
 
 
 @bp.route("/<int:school_id>/import", methods=["GET", "POST"])
@@ -426,6 +442,7 @@ def import_(school_id: int) -> Any:
     token = ""
     if result.ok:
         token = hashlib.sha256(data).hexdigest()
+        _forget_old_previews(_upload_dir())
         (_upload_dir() / f"{org.id}-{token}.upload").write_bytes(data)
         (_upload_dir() / f"{org.id}-{token}.name").write_text(upload.filename[:200])
     existing = sum(1 for _ in tts.weekly_lessons(ctx.session, org, SCHOOL))

@@ -254,6 +254,16 @@ MATRIX: dict[tuple[str, str], Rule] = {
                                             scoped=True),
     ("timetable.feed_revoke", "POST"): Rule(
         TT_EDIT, tt_obj("feed", "/timetable/{s}/feeds/{o}/revoke"), scoped=True),
+    ("api_timetable.day", "GET"): Rule(TT_VIEW, school("/api/v1/timetable/{}/day"),
+                                       scoped=True),
+    ("api_timetable.now", "GET"): Rule(TT_VIEW, school("/api/v1/timetable/{}/now"),
+                                       scoped=True),
+    ("api_timetable.list_changes", "GET"): Rule(
+        TT_VIEW, school("/api/v1/timetable/{}/changes"), scoped=True),
+    ("api_timetable.create_change", "POST"): Rule(
+        TT_EDIT, school("/api/v1/timetable/{}/changes"), scoped=True),
+    ("api_timetable.delete_change", "DELETE"): Rule(
+        TT_EDIT, tt_obj("change", "/api/v1/timetable/{s}/changes/{o}"), scoped=True),
     ("ical.feed", "GET"): Rule(PUBLIC, lambda w, side: f"/ical/{w.tt['feed_token_a']}.ics"),
     ("api_audit.list_events", "GET"): Rule(ADMIN, fixed("/api/v1/audit")),
 }

@@ -371,3 +371,37 @@ def test_dates_in_the_past_still_open(client: FlaskClient, world: World,
                    query_string={"date": (date.today() - timedelta(days=3000)).isoformat()})
     assert r.status_code == 200
     assert 'data-testid="day-off"' in _text(r)
+
+
+def test_the_timetable_api(client: FlaskClient, world: World) -> None:
+    from tests.conftest import bearer
+
+    school = world.ids["a"]
+    headers = bearer(world.tokens[SD])
+    monday = next_monday().isoformat()
+    day = client.get(f"/api/v1/timetable/{school}/day",
+                     query_string={"target": "class:7Б", "date": monday}, headers=headers)
+    assert day.status_code == 200
+    slots = day.get_json()["slots"]
+    assert [(s["period"], s["subject"], s["room"], s["status"]) for s in slots] == [
+        (1, "Maths", "204", "normal"), (2, "Russian", "303", "changed")]
+    r = client.post(f"/api/v1/timetable/{school}/changes", headers=headers, json={
+        "date": monday, "kind": "substitution", "group": "8А", "period": 1,
+        "teacher": "Ivanova"})
+    assert r.status_code == 201
+    assert r.get_json()["conflicts"] == [
+        "Ivanova is double-booked in period 1: 7Б (Maths, 204), 8А (History, 301)"]
+    listed = client.get(f"/api/v1/timetable/{school}/changes", query_string={"date": monday},
+                        headers=headers).get_json()
+    assert [c["kind"] for c in listed] == ["room_move", "substitution"]
+    bad = client.post(f"/api/v1/timetable/{school}/changes", headers=headers, json={
+        "date": monday, "kind": "room_move", "group": "7Б", "period": 1, "room": "999"})
+    assert bad.status_code == 422
+    assert bad.get_json()["fields"] == [{"field": "room",
+                                         "reason": "No room 999 in this school."}]
+    assert client.delete(f"/api/v1/timetable/{school}/changes/{r.get_json()['id']}",
+                         headers=headers).status_code == 204
+    now = client.get(f"/api/v1/timetable/{school}/now", query_string={"target": "room:204"},
+                     headers=headers)
+    assert now.status_code == 200 and now.get_json()["phase"] in (
+        "no_school", "no_lessons", "before_lessons", "lesson", "break", "after_school")
