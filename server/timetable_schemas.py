@@ -86,7 +86,9 @@ class SettingsIn(Input):
     school_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(min_length=1)
     week_a: date | None = None
     default_bells: Key
-    saturday_bells: Key | None = None
+    #: "5": "saturday" — a weekday (0 = Monday) whose bells are not the usual ones.
+    weekday_bells: dict[Annotated[str, StringConstraints(pattern=r"^[0-6]$")], Key] = Field(
+        default_factory=dict)
 
 
 class EventIn(Input):

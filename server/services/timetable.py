@@ -429,10 +429,7 @@ def _days_of(change: Change) -> list[date]:
     return [change.date] + ([change.new_date] if change.new_date else [])
 
 
-def add_change(ctx: Ctx, school: Organisation, data: ChangeIn
-               ) -> tuple[ChangeRow, list[Conflict]]:
-    """Save a change (audited, undoable) and return the clashes it takes part in."""
-    lk = lookups(ctx.session, school)
+def _save_change(ctx: Ctx, school: Organisation, data: ChangeIn, lk: Lookups) -> ChangeRow:
     tt = build(ctx.session, school, data.date)
     prepared = prepare_change(ctx, school, data, tt, lk)
     fields = dict(prepared.fields)
@@ -442,12 +439,73 @@ def add_change(ctx: Ctx, school: Organisation, data: ChangeIn
     ctx.session.add(row)
     ctx.session.flush()
     summary = describe_change_row(row)
-    _remember(ctx, school, summary, [{"op": "delete_change", "id": row.id}])
     audit.record(ctx, "timetable.change.create", ("change", row.id), school,
                  f"Timetable change: {summary}", what=summary, kind=row.kind,
                  date=row.date.isoformat())
+    return row
+
+
+def add_change(ctx: Ctx, school: Organisation, data: ChangeIn
+               ) -> tuple[ChangeRow, list[Conflict]]:
+    """Save a change (audited, undoable) and return the clashes it takes part in."""
+    row = _save_change(ctx, school, data, lookups(ctx.session, school))
+    _remember(ctx, school, describe_change_row(row), [{"op": "delete_change", "id": row.id}])
     after = build(ctx.session, school, data.date)
     return row, conflicts_of(after, _days_of(_engine_change(row)), row.id)
+
+
+def add_changes(ctx: Ctx, school: Organisation, changes: list[ChangeIn], summary: str
+                ) -> tuple[list[ChangeRow], list[Conflict]]:
+    """Save several changes as one undoable action, all or none (Invalid names the row)."""
+    if not changes:
+        raise Invalid(_("Nothing to save: choose a substitute or a cancellation."))
+    lk = lookups(ctx.session, school)
+    rows = []
+    for index, data in enumerate(changes):
+        try:
+            rows.append(_save_change(ctx, school, data, lk))
+        except Invalid as exc:
+            raise Invalid([FieldError(f"{index}.{e.field}", e.reason)
+                           for e in exc.errors]) from None
+    _remember(ctx, school, summary, [{"op": "delete_change", "id": r.id} for r in rows])
+    days = {d for r in rows for d in _days_of(_engine_change(r))}
+    after = build(ctx.session, school, changes[0].date)
+    ids = {r.id for r in rows}
+    clashes = [c for c in conflicts_of(after, days)
+               if any(ids & set(s.change_ids) for s in c.slots)]
+    return rows, clashes
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A lesson of an absent teacher and who could take it."""
+
+    slot: Slot
+    same_subject: list[str]
+    others: list[str]
+
+
+def covers_for(tt: Timetable, teacher: str, day: date) -> list[Cover]:
+    """The absent teacher's lessons of day, each with the teachers free in that period
+    (those who teach the subject first)."""
+    slots = tt.day(Target("teacher", teacher), day, include_dropped=False)
+    everyone = {s.teacher for d in (day,) for s in tt.day(SCHOOL, d)} | {
+        lesson.teacher for lesson in tt.lessons.values()}
+    everyone.discard("")
+    everyone.discard(teacher)
+    subject_teachers: dict[str, set[str]] = {}
+    for lesson in tt.lessons.values():
+        subject_teachers.setdefault(lesson.subject, set()).add(lesson.teacher)
+    busy: dict[int, set[str]] = {}
+    for s in tt.day(SCHOOL, day):
+        if s.held:
+            busy.setdefault(s.period, set()).add(s.teacher)
+    out = []
+    for s in slots:
+        free = sorted(everyone - busy.get(s.period, set()))
+        same = [t for t in free if t in subject_teachers.get(s.subject, set())]
+        out.append(Cover(s, same, [t for t in free if t not in same]))
+    return out
 
 
 def delete_change(ctx: Ctx, school: Organisation, change_id: int) -> None:
@@ -831,8 +889,8 @@ def delete_bells(ctx: Ctx, school: Organisation, key: str) -> None:
 def save_settings(ctx: Ctx, school: Organisation, data: SettingsIn) -> TimetableSettings:
     """Save the school's weekdays, week A and bells per weekday."""
     keys = {b.key for b in bell_schedules(ctx.session, school)}
-    for fld, key in (("default_bells", data.default_bells),
-                     ("saturday_bells", data.saturday_bells)):
+    for fld, key in [("default_bells", data.default_bells)] + [
+            (f"bells_{d}", k) for d, k in sorted(data.weekday_bells.items())]:
         if key and key not in keys:
             raise Invalid(_("No bell schedule “%(key)s”.", key=key), fld)
     st = settings_of(ctx.session, school)
@@ -841,7 +899,8 @@ def save_settings(ctx: Ctx, school: Organisation, data: SettingsIn) -> Timetable
     st.school_weekdays = "".join(str(d) for d in sorted(set(data.school_weekdays)))
     st.week_a = data.week_a
     st.default_bells = data.default_bells
-    st.bells_by_weekday = {"5": data.saturday_bells} if data.saturday_bells else {}
+    st.bells_by_weekday = {d: k for d, k in data.weekday_bells.items()
+                           if k != data.default_bells}
     ctx.session.flush()
     audit.record(ctx, "timetable.settings", ("school", school.id), school,
                  "Timetable settings saved")

@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from pydantic import ValidationError
 
 from content.timetable import (
@@ -363,6 +364,67 @@ def change_add(school_id: int) -> Any:
                             kind=data.kind))
 
 
+def _absence_page(org: Organisation, day: date, teacher: str, errors: dict[str, str],
+                  status: int) -> Any:
+    ctx = request_ctx()
+    tt = tts.build(ctx.session, org, day)
+    lk = tts.lookups(ctx.session, org)
+    covers = tts.covers_for(tt, teacher, day) if teacher in lk.teachers else []
+    return render_template("timetable/absence.html", school=org, day=day, teacher=teacher,
+                           covers=covers, lk=lk, errors=errors,
+                           day_off=tt.day_off_reason(day)), status
+
+
+@bp.get("/<int:school_id>/absence")
+@requires(TIMETABLE_EDIT)
+def absence(school_id: int) -> Any:
+    """A teacher is away: their lessons of the day, each with who is free to take it."""
+    org = _school(school_id, TIMETABLE_EDIT)
+    day = _day_arg("date", tts.today(org))
+    teacher = request.args.get("teacher", "").strip()[:100]
+    errors = {}
+    if teacher and teacher not in tts.lookups(request_ctx().session, org).teachers:
+        errors["teacher"] = _("No teacher called “%(name)s” in this school.", name=teacher)
+    return _absence_page(org, day, teacher, errors, 200)
+
+
+@bp.post("/<int:school_id>/absence")
+@requires(TIMETABLE_EDIT)
+def absence_save(school_id: int) -> Any:
+    """Save the covers and cancellations chosen for an absent teacher, as one action."""
+    org = _school(school_id, TIMETABLE_EDIT)
+    teacher = request.form.get("teacher", "").strip()[:100]
+    try:
+        day = date.fromisoformat(request.form.get("date", ""))
+    except ValueError:
+        abort(400)
+    note = request.form.get("note", "").strip()[:300]
+    changes: list[ChangeIn] = []
+    try:
+        for index in range(int(request.form.get("rows", "0") or 0)):
+            choice = request.form.get(f"choice_{index}", "")
+            base = {"date": day.isoformat(), "group": request.form.get(f"group_{index}", ""),
+                    "period": request.form.get(f"period_{index}", ""), "note": note}
+            if choice == "cancel":
+                changes.append(_form_model(ChangeIn, {**base, "kind": "cancellation"}))
+            elif choice.startswith("sub:"):
+                changes.append(_form_model(ChangeIn, {**base, "kind": "substitution",
+                                                      "teacher": choice[4:]}))
+        summary = _("%(teacher)s is away on %(day)s: %(count)s changes", teacher=teacher,
+                    day=day.strftime("%d.%m"), count=len(changes))
+        rows, clashes = tts.add_changes(request_ctx(), org, changes, summary)
+    except (Invalid, ValueError) as exc:
+        db.session.rollback()
+        reasons = [e.reason for e in exc.errors] if isinstance(exc, Invalid) else [str(exc)]
+        return _absence_page(org, day, teacher, {"_": "; ".join(reasons)}, 422)
+    flash(ngettext("Saved %(num)s change for %(teacher)s's lessons.",
+                   "Saved %(num)s changes for %(teacher)s's lessons.", len(rows),
+                   teacher=teacher), "ok")
+    for c in clashes:
+        flash(tts.conflict_sentence(c), "warn")
+    return redirect(url_for("timetable.changes", school_id=org.id, date=day.isoformat()))
+
+
 @bp.get("/<int:school_id>/changes/check")
 @requires(TIMETABLE_EDIT)
 def change_check(school_id: int) -> Any:
@@ -571,14 +633,15 @@ def bells_delete(school_id: int, key: str) -> Any:
 @bp.post("/<int:school_id>/setup/settings")
 @requires(TIMETABLE_EDIT)
 def settings_save(school_id: int) -> Any:
-    """Save school weekdays, week A and Saturday bells."""
+    """Save school weekdays, week A and the bells of each weekday."""
     org = _school(school_id, TIMETABLE_EDIT)
     try:
         data = _form_model(SettingsIn, {
             "school_weekdays": request.form.getlist("school_weekdays"),
             "week_a": request.form.get("week_a") or None,
             "default_bells": request.form.get("default_bells", ""),
-            "saturday_bells": request.form.get("saturday_bells") or None})
+            "weekday_bells": {str(d): request.form[f"bells_{d}"] for d in range(7)
+                              if request.form.get(f"bells_{d}")}})
         tts.save_settings(request_ctx(), org, data)
     except Invalid as exc:
         return _setup_page(org, errors_by_field(exc), dict(request.form), 422)

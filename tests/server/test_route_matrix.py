@@ -225,6 +225,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
         scoped=True),
     ("timetable.change_delete", "POST"): Rule(
         TT_EDIT, tt_obj("change", "/timetable/{s}/changes/{o}/delete"), scoped=True),
+    ("timetable.absence", "GET"): Rule(
+        TT_EDIT, school("/timetable/{}/absence?teacher=Ivanova"), scoped=True),
+    ("timetable.absence_save", "POST"): Rule(TT_EDIT, school("/timetable/{}/absence"),
+                                             scoped=True),
     ("timetable.undo", "POST"): Rule(TT_EDIT, school("/timetable/{}/undo"), scoped=True),
     ("timetable.import_", "GET"): Rule(TT_EDIT, school("/timetable/{}/import"), scoped=True),
     ("timetable.import_", "POST"): Rule(TT_EDIT, school("/timetable/{}/import"), scoped=True),

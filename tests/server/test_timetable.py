@@ -294,10 +294,14 @@ def test_bells_classes_and_settings(app: Flask, client: FlaskClient, world: Worl
     assert "7Б still has lessons or subgroups." in _text(r)
     r = client.post(f"/timetable/{school}/setup/settings", data={
         "school_weekdays": ["0", "1", "2", "3", "4", "5"], "week_a": "2026-09-07",
-        "default_bells": "normal", "saturday_bells": "short"})
+        "default_bells": "normal", "bells_5": "short", "bells_4": "short"})
     assert r.status_code == 302
     page = _text(client.get(f"/timetable/{school}/setup"))
     assert 'value="2026-09-07"' in page
+    assert page.count('<option value="short" selected>') == 2
+    r = client.post(f"/timetable/{school}/setup/settings", data={
+        "school_weekdays": ["0"], "default_bells": "normal", "bells_2": "nope"})
+    assert r.status_code == 422 and "No bell schedule “nope”." in _text(r)
 
 
 def test_bulk_edit_of_lessons_and_its_undo(app: Flask, client: FlaskClient, world: World,
@@ -405,3 +409,30 @@ def test_the_timetable_api(client: FlaskClient, world: World) -> None:
                      headers=headers)
     assert now.status_code == 200 and now.get_json()["phase"] in (
         "no_school", "no_lessons", "before_lessons", "lesson", "break", "after_school")
+
+
+def test_a_teacher_away_all_day_is_covered_in_one_go_and_undone_in_one(
+        app: Flask, client: FlaskClient, world: World, auth: AuthActions) -> None:
+    auth.login(SD)
+    school = world.ids["a"]
+    monday = next_monday().isoformat()
+    page = _text(client.get(f"/timetable/{school}/absence",
+                            query_string={"teacher": "Ivanova", "date": monday}))
+    # Ivanova has 7Б maths in period 1; Petrov and Smith are free then, Sidorova is not.
+    choices = re.findall(r'<option value="sub:([^"]+)">', page)
+    assert "Petrov" in choices and "Smith" in choices and "Sidorova" not in choices
+    before = _count(app, ChangeRow)
+    r = client.post(f"/timetable/{school}/absence", data={
+        "teacher": "Ivanova", "date": monday, "rows": "1", "group_0": "7Б", "period_0": "1",
+        "choice_0": "sub:Smith", "note": "Ivanova is ill"}, follow_redirects=True)
+    assert "Saved 1 change for Ivanova" in _text(r)
+    assert _count(app, ChangeRow) == before + 1
+    client.post(f"/timetable/{school}/undo")
+    assert _count(app, ChangeRow) == before
+    r = client.post(f"/timetable/{school}/absence", data={
+        "teacher": "Ivanova", "date": monday, "rows": "1", "group_0": "7Б", "period_0": "1",
+        "choice_0": "sub:Nobody"})
+    assert r.status_code == 422 and "No teacher called “Nobody”" in _text(r)
+    assert _count(app, ChangeRow) == before
+    page = _text(client.get(f"/timetable/{school}/absence", query_string={"teacher": "Zed"}))
+    assert "No teacher called “Zed” in this school." in page
