@@ -156,12 +156,19 @@ def _decode(data: bytes, result: ImportResult) -> list[str] | None:
     return lines
 
 
+def _too_big(data: bytes, result: ImportResult) -> bool:
+    """Refuse a file over MAX_BYTES before reading any of it."""
+    if len(data) <= MAX_BYTES:
+        return False
+    result.problem(0, "", "too_big", "The file is larger than {limit} MB.",
+                   limit=str(MAX_BYTES // 1024 // 1024))
+    return True
+
+
 def read_csv(data: bytes, source: str = "timetable.csv") -> ImportResult:
     """Read a timetable CSV: one lesson a row; see docs/timetable-csv.md."""
     result = ImportResult(source=source, format="csv")
-    if len(data) > MAX_BYTES:
-        result.problem(0, "", "too_big", "The file is larger than {limit} MB.",
-                       limit=str(MAX_BYTES // 1024 // 1024))
+    if _too_big(data, result):
         return result
     lines = _decode(data, result)
     if lines is None:
@@ -340,9 +347,7 @@ def _ids(raw: str) -> list[str]:
 def read_asc_xml(data: bytes, source: str = "timetable.xml") -> ImportResult:
     """Read an aSc Timetables XML export (File → Export → aSc XML)."""
     result = ImportResult(source=source, format="asc")
-    if len(data) > MAX_BYTES:
-        result.problem(0, "", "too_big", "The file is larger than {limit} MB.",
-                       limit=str(MAX_BYTES // 1024 // 1024))
+    if _too_big(data, result):
         return result
     handler = _Collector()
     try:

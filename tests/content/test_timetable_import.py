@@ -199,3 +199,11 @@ def test_hostile_or_wrong_xml_is_refused(data: bytes, code: str) -> None:
 def test_read_timetable_chooses_by_content() -> None:
     assert read_timetable(ASC.encode(), "export.csv").format == "asc"
     assert read_timetable(GOOD_CSV.encode(), "export.xml").format == "csv"
+
+
+def test_a_file_too_big_is_refused_unread() -> None:
+    from content.timetable_import import MAX_BYTES
+
+    huge = b"x" * (MAX_BYTES + 1)
+    assert [p.code for p in read_csv(huge).problems] == ["too_big"]
+    assert [p.code for p in read_asc_xml(b"<" + huge).problems] == ["too_big"]
