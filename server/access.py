@@ -21,6 +21,7 @@ from server.extensions import db
 from server.models.users import User
 from server.rights import Principal, can_anywhere
 from server.services.context import Ctx, principal_for
+from server.services.displays import authenticate
 from server.services.tokens import user_for_token
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,7 +31,7 @@ API_PREFIX = "/api/v1/"
 
 @dataclass(frozen=True)
 class AccessRule:
-    """kind is "public", "signed_in" or "action"; action names the right needed."""
+    """kind is "public", "signed_in", "device" or "action"; action names the right needed."""
 
     kind: str
     action: str | None = None
@@ -74,6 +75,26 @@ def requires(action: str) -> Callable[[F], F]:
         return _mark(wrapper, AccessRule("action", action))  # type: ignore[arg-type]
 
     return decorate
+
+
+def device(view: F) -> F:
+    """Only a paired display may call this view, with its device token (never a person).
+
+    The display's id and the change counter it was checked at land in
+    g.display_id and g.screen_version.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        found = authenticate(db.session, secret.strip()) \
+            if scheme.lower() == "bearer" and secret.strip() else None
+        if found is None:
+            raise Unauthorized()
+        g.display_id, g.screen_version = found
+        return view(*args, **kwargs)
+
+    return _mark(wrapper, AccessRule("device"))  # type: ignore[arg-type]
 
 
 def is_api_request() -> bool:

@@ -9,6 +9,7 @@ from flask import Flask
 from server import access, config, errorpages, i18n, security
 from server.api import audit as api_audit
 from server.api import content as api_content
+from server.api import device as device_api
 from server.api import me as api_me
 from server.api import openapi
 from server.api import orgs as api_orgs
@@ -16,6 +17,7 @@ from server.api import timetable as api_timetable
 from server.api import tokens as api_tokens
 from server.api import users as api_users
 from server.extensions import babel, csrf, db, login_manager
+from server.services import displays
 from server.web import (
     account,
     audit,
@@ -64,6 +66,9 @@ def create_app(
         app.register_blueprint(api.blueprint)
         csrf.exempt(api.blueprint)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(device_api.bp)
+    csrf.exempt(device_api.bp)
+    displays.install_change_counter(app)
 
     access.check_every_route_has_a_rule(app)
     return app

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from server.models import audit, content, media, orgs, timetable, users  # noqa: F401
+from server.models import audit, content, displays, media, orgs, timetable, users  # noqa: F401
 from server.models.base import Base
 
 target_metadata = Base.metadata

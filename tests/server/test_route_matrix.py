@@ -24,6 +24,8 @@ CONTENT = frozenset({"content_manager"})
 TT_VIEW = frozenset({"admin", "content_manager", "schedule_dispatcher", "viewer"})
 TT_EDIT = frozenset({"schedule_dispatcher"})
 PUBLIC = "public"
+#: Only a display with its device token; every person (and nobody) gets 401.
+DEVICE = "device"
 SIGNED_IN = "signed_in"
 
 Url = Callable[[World, str], str]
@@ -268,6 +270,11 @@ MATRIX: dict[tuple[str, str], Rule] = {
         TT_EDIT, school("/api/v1/timetable/{}/changes"), scoped=True),
     ("api_timetable.delete_change", "DELETE"): Rule(
         TT_EDIT, tt_obj("change", "/api/v1/timetable/{s}/changes/{o}"), scoped=True),
+    ("device.pair", "POST"): Rule(PUBLIC, fixed("/api/device/v1/pair")),
+    ("device.pair_status", "POST"): Rule(PUBLIC, fixed("/api/device/v1/pair/status")),
+    ("device.manifest", "GET"): Rule(DEVICE, fixed("/api/device/v1/manifest")),
+    ("device.heartbeat", "POST"): Rule(DEVICE, fixed("/api/device/v1/heartbeat")),
+    ("device.medium", "GET"): Rule(DEVICE, medium("/api/device/v1/media/{}")),
     ("ical.feed", "GET"): Rule(PUBLIC, lambda w, side: f"/ical/{w.tt['feed_token_a']}.ics"),
     ("api_audit.list_events", "GET"): Rule(ADMIN, fixed("/api/v1/audit")),
 }
@@ -294,8 +301,8 @@ def _cases() -> list[tuple[str, str, str, str]]:
 
 
 def _expected(rule: Rule, who: str, side: str) -> bool:
-    if rule.allowed == PUBLIC:
-        return True
+    if rule.allowed in (PUBLIC, DEVICE):
+        return rule.allowed == PUBLIC
     if who == "anonymous":
         return False
     if rule.allowed == SIGNED_IN:
@@ -312,7 +319,7 @@ def test_access(app: Flask, endpoint: str, method: str, who: str, side: str) -> 
     if "{}" in url:
         url = url.format(world.token_ids.get(who, 1))
     client = app.test_client()
-    is_api = url.startswith("/api/v1/")
+    is_api = url.startswith("/api/")
     headers: dict[str, str] = {}
     if who != "anonymous":
         if is_api:
@@ -332,6 +339,10 @@ def test_access(app: Flask, endpoint: str, method: str, who: str, side: str) -> 
     if rule.allowed == PUBLIC:
         # A public form may still answer 401 to wrong credentials; it must never forbid.
         assert status != 403
+        return
+    if rule.allowed == DEVICE:
+        # People's sessions and API tokens are not device tokens.
+        assert status == 401, f"{who} must not reach {method} {url} as a display"
         return
     if allowed:
         assert not denied, f"{who} should reach {method} {url}, got {status} {location}"

@@ -1,0 +1,435 @@
+"""Displays: the registry, pairing, device tokens, the change counter and manifests.
+
+A poll that finds nothing changed costs one read of the change counter: the
+manifest of each display is kept in the process, with the counter value it was
+built at and the moment it stops being right by itself (its next_change_at).
+Every change to content, timetable, displays or the tree bumps the counter in
+the same transaction (see `install_change_counter`), so every worker of every
+app node sees it on its next read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import chain
+from typing import Any
+
+import segno
+from flask import Flask, current_app
+from flask_babel import gettext as _
+from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy.orm import Session
+
+from content.manifest import (
+    DisplayInfo,
+    ItemContent,
+    MediaRef,
+    build_manifest,
+    canonical_json,
+    manifest_etag,
+)
+from content.timetable import period_windows, screen_slice
+from server.errors import FieldError, Forbidden, Invalid, NotFound, TooManyAttempts
+from server.models import timetable as tt_models
+from server.models.base import utcnow
+from server.models.content import ContentItem, ContentTarget, PollOption
+from server.models.displays import Display, PairingAttempt, PairingRequest, ScreenVersion
+from server.models.orgs import Organisation
+from server.rights import ORG_MANAGE, can
+from server.services import audit
+from server.services import content as content_service
+from server.services import timetable as tts
+from server.services.context import Ctx
+
+#: Letters and digits that cannot be mistaken for each other across a corridor.
+CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY347"
+CODE_LENGTH = 6
+CODE_LIFETIME = timedelta(minutes=15)
+#: New codes one network address may ask for per hour (a school behind one address
+#: may set up a few dozen screens in a morning).
+CODES_PER_ADDRESS_PER_HOUR = 60
+#: Wrong codes one person may type in ten minutes.
+WRONG_CODES_PER_TEN_MINUTES = 10
+TOKEN_PREFIX = "dev_"
+MEDIA_EXT = {"jpeg": "jpg", "png": "png", "webp": "webp", "mp4": "mp4", "webm": "webm"}
+#: Fields a display reports about itself; changing them changes no screen.
+REPORT_FIELDS = frozenset({"last_seen_at", "last_etag", "client_version", "uptime",
+                           "free_disk", "cache_size", "last_error", "dark"})
+WATCHED = (ContentItem, ContentTarget, PollOption, Display, Organisation,
+           tt_models.LessonRow, tt_models.ChangeRow, tt_models.BellScheduleRow,
+           tt_models.BellPeriod, tt_models.CalendarEntry, tt_models.SchoolEvent,
+           tt_models.RoomRow, tt_models.SchoolGroup, tt_models.Subject, tt_models.Teacher,
+           tt_models.TimetableSettings)
+
+
+def _digest(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+# --- the change counter -------------------------------------------------------------------
+
+def _changes_screens(obj: Any) -> bool:
+    if not isinstance(obj, WATCHED):
+        return False
+    if isinstance(obj, Display):
+        state = inspect(obj)
+        if state.pending:
+            return True
+        changed = {a.key for a in state.attrs if a.history.has_changes()}
+        return bool(changed - REPORT_FIELDS)
+    return True
+
+
+def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
+    if session.info.get("screens_bumped"):
+        return
+    if any(_changes_screens(o) for o in chain(session.new, session.dirty, session.deleted)):
+        session.execute(update(ScreenVersion).where(ScreenVersion.id == 1)
+                        .values(value=ScreenVersion.value + 1))
+        session.info["screens_bumped"] = True
+
+
+def _transaction_over(session: Session, *_: Any) -> None:
+    session.info.pop("screens_bumped", None)
+
+
+_INSTALLED = threading.Lock()
+
+
+def install_change_counter(app: Flask) -> None:
+    """Make every session bump the change counter when it changes what screens show."""
+    with _INSTALLED:
+        if not event.contains(Session, "before_flush", _before_flush):
+            event.listen(Session, "before_flush", _before_flush)
+            event.listen(Session, "after_commit", _transaction_over)
+            event.listen(Session, "after_rollback", _transaction_over)
+    app.extensions["vitrina.manifests"] = ManifestCache()
+
+
+def current_version(session: Session) -> int:
+    """The change counter now (one primary-key read)."""
+    return int(session.scalar(select(ScreenVersion.value).where(ScreenVersion.id == 1)) or 0)
+
+
+# --- pairing -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewCode:
+    """What a new display shows (code) and keeps (claim)."""
+
+    code: str
+    claim: str
+    expires_at: datetime
+
+
+def request_code(ctx: Ctx) -> NewCode:
+    """A fresh pairing code for a display that has no token (rate-limited per address)."""
+    address = _digest("address", ctx.address or "unknown")
+    recent = ctx.session.scalar(select(func.count()).select_from(PairingRequest).where(
+        PairingRequest.address_hash == address,
+        PairingRequest.created_at > utcnow() - timedelta(hours=1))) or 0
+    if recent >= CODES_PER_ADDRESS_PER_HOUR:
+        raise TooManyAttempts(_("Too many pairing codes from this network; try again later."),
+                              3600)
+    live = set(ctx.session.scalars(select(PairingRequest.code).where(
+        PairingRequest.expires_at > utcnow(), PairingRequest.display_id.is_(None))))
+    code = ""
+    while not code or code in live:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    claim = secrets.token_urlsafe(32)
+    expires = utcnow() + CODE_LIFETIME
+    ctx.session.add(PairingRequest(code=code, claim_hash=_digest("claim", claim),
+                                   address_hash=address, expires_at=expires))
+    return NewCode(code, claim, expires)
+
+
+@dataclass(frozen=True)
+class PairState:
+    """What the display learns when it asks about its claim."""
+
+    status: str               # "waiting", "paired" or "expired"
+    token: str | None = None
+    display: Display | None = None
+
+
+def pair_status(ctx: Ctx, claim: str) -> PairState:
+    """Whether the code was entered; the first answer after pairing carries the token."""
+    row = ctx.session.scalar(select(PairingRequest).where(
+        PairingRequest.claim_hash == _digest("claim", claim)))
+    if row is None or row.claimed_at is not None:
+        return PairState("expired")
+    if row.display_id is None:
+        return PairState("expired" if row.expires_at <= utcnow() else "waiting")
+    display = ctx.session.get(Display, row.display_id)
+    if display is None or display.status == "revoked":
+        return PairState("expired")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    display.token_hash = _digest("token", token)
+    display.status = "active"
+    display.paired_at = utcnow()
+    row.claimed_at = utcnow()
+    return PairState("paired", token, display)
+
+
+def normalise_code(raw: str) -> str:
+    """What the admin typed, as a code: upper case, no spaces or dashes."""
+    return "".join(ch for ch in raw.upper() if ch.isalnum())
+
+
+def pair_display(ctx: Ctx, code: str, fields: dict[str, Any]) -> Display:
+    """Place the display showing code (the admin's side); it fetches its token itself."""
+    org = _org_for(ctx, int(fields["org_id"]))
+    since = utcnow() - timedelta(minutes=10)
+    wrong = ctx.session.scalar(select(func.count()).select_from(PairingAttempt).where(
+        PairingAttempt.user_id == ctx.actor_id, PairingAttempt.ok.is_(False),
+        PairingAttempt.at > since)) or 0
+    if wrong >= WRONG_CODES_PER_TEN_MINUTES:
+        raise TooManyAttempts(_("Too many wrong codes; wait ten minutes."), 600)
+    row = ctx.session.scalar(select(PairingRequest).where(
+        PairingRequest.code == normalise_code(code), PairingRequest.display_id.is_(None),
+        PairingRequest.expires_at > utcnow()))
+    if row is None:
+        # Recorded in its own transaction: a wrong guess must count even though this fails.
+        _record_attempt(ctx, ok=False)
+        raise Invalid(_("No screen is showing this code (codes last 15 minutes)."), "code")
+    display = Display(org_id=org.id, status="pending", **_display_fields(fields))
+    ctx.session.add(display)
+    ctx.session.flush()
+    row.display_id = display.id
+    ctx.session.add(PairingAttempt(user_id=ctx.actor_id, ok=True))
+    audit.record(ctx, "display.pair", ("display", display.id), org,
+                 f"Display “{display.name}” paired", name=display.name)
+    return display
+
+
+def _record_attempt(ctx: Ctx, ok: bool) -> None:
+    bind = ctx.session.get_bind()
+    with Session(bind) as other:
+        other.add(PairingAttempt(user_id=ctx.actor_id, ok=ok))
+        other.commit()
+
+
+def _org_for(ctx: Ctx, org_id: int) -> Organisation:
+    org = ctx.session.get(Organisation, org_id)
+    if org is None:
+        raise Invalid(_("No such organisation."), "org_id")
+    if ctx.principal is not None and not can(ctx.principal, ORG_MANAGE, org.path):
+        raise Forbidden(_("This organisation is outside your part of the tree."))
+    return org
+
+
+def _display_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    keys = ("name", "floor", "room", "groups", "orientation", "width", "height", "layout",
+            "locale", "power_on", "power_off", "off_when_no_school", "timetable_target")
+    return {k: fields[k] for k in keys if k in fields}
+
+
+def create_with_token(ctx: Ctx, fields: dict[str, Any]) -> tuple[Display, str]:
+    """A display made active at once, with its token (scripted provisioning)."""
+    org = _org_for(ctx, int(fields["org_id"]))
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    display = Display(org_id=org.id, status="active", token_hash=_digest("token", token),
+                      paired_at=utcnow(), **_display_fields(fields))
+    ctx.session.add(display)
+    ctx.session.flush()
+    audit.record(ctx, "display.create", ("display", display.id), org,
+                 f"Display “{display.name}” added with a token", name=display.name)
+    return display, token
+
+
+def get_display(ctx: Ctx, display_id: int) -> Display:
+    """A display the principal manages, or raise NotFound / Forbidden."""
+    display = ctx.session.get(Display, display_id)
+    if display is None:
+        raise NotFound(_("No such display."))
+    if ctx.principal is not None and not can(ctx.principal, ORG_MANAGE, display.org.path):
+        raise Forbidden(_("This display is outside your part of the tree."))
+    return display
+
+
+def revoke(ctx: Ctx, display: Display) -> None:
+    """Take the token away: the display answers 401 and falls back to pairing."""
+    if display.status == "revoked":
+        return
+    display.status = "revoked"
+    display.token_hash = None
+    display.revoked_at = utcnow()
+    audit.record(ctx, "display.revoke", ("display", display.id), display.org,
+                 f"Display “{display.name}” revoked", name=display.name)
+
+
+def display_for_token(session: Session, token: str) -> Display | None:
+    """The active display holding token, or None."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    display = session.scalar(select(Display).where(
+        Display.token_hash == _digest("token", token)))
+    if display is None or display.status != "active" or display.token_hash is None:
+        return None
+    if not hmac.compare_digest(display.token_hash, _digest("token", token)):
+        return None
+    return display
+
+
+# --- manifests ------------------------------------------------------------------------------
+
+@dataclass
+class CachedManifest:
+    """A built manifest, the counter value it holds for, and until when it is right."""
+
+    version: int
+    valid_until: datetime
+    etag: str
+    body: bytes
+    media: frozenset[str]
+
+
+class ManifestCache:
+    """Manifests of this process's displays, and which token belongs to which display."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.manifests: dict[int, CachedManifest] = {}
+        self.tokens: dict[str, tuple[int, int]] = {}   # token hash → (display id, version)
+
+
+def cache() -> ManifestCache:
+    """This process's manifest cache."""
+    found: ManifestCache = current_app.extensions["vitrina.manifests"]
+    return found
+
+
+def authenticate(session: Session, token: str) -> tuple[int, int] | None:
+    """(display id, counter) for a device token; cached while the counter stands still."""
+    version = current_version(session)
+    key = _digest("token", token)
+    known = cache().tokens.get(key)
+    if known is not None and known[1] == version:
+        return known[0], version
+    display = display_for_token(session, token)
+    if display is None:
+        cache().tokens.pop(key, None)
+        return None
+    with cache().lock:
+        cache().tokens[key] = (display.id, version)
+    return display.id, version
+
+
+def authenticate_id(session: Session, display_id: int) -> int | None:
+    """The display's id if it is still active (after the counter moved), else None."""
+    display = session.get(Display, display_id)
+    if display is None or display.status != "active":
+        return None
+    return display.id
+
+
+def still_valid(built: CachedManifest) -> bool:
+    """Whether a built manifest is still right by the clock (before its next change)."""
+    return utcnow() < built.valid_until
+
+
+def _school_of(session: Session, org: Organisation) -> Organisation | None:
+    ids = [int(x) for x in org.path.strip("/").split("/") if x]
+    for node in session.scalars(select(Organisation).where(Organisation.id.in_(ids))):
+        if node.kind == "school":
+            return node
+    return None
+
+
+def _item_content(item: ContentItem) -> ItemContent:
+    media = None
+    if item.media is not None:
+        asset = item.media
+        media = MediaRef(asset.sha256, "video" if asset.is_video else "image",
+                         MEDIA_EXT[asset.kind], asset.size, asset.width, asset.height)
+    qr_url = content_service.qr_target(item)
+    qr_svg = None
+    if qr_url:
+        qr_svg = segno.make(qr_url, error="m").svg_inline(scale=4, border=2)
+    return ItemContent(
+        rule=content_service.to_rule_item(item), title=item.title, body=item.body,
+        media=media, fit=str(item.data.get("fit", "contain")), qr_url=qr_url, qr_svg=qr_svg,
+        options=tuple(o.label for o in item.options),
+        qa=tuple((e["question"], e["answer"]) for e in item.data.get("qa", [])))
+
+
+def build_for(session: Session, display: Display, now: datetime) -> dict[str, Any]:
+    """The manifest of display at now, from the database."""
+    ancestors = [int(x) for x in display.org.path.strip("/").split("/") if x]
+    items = session.scalars(select(ContentItem).where(
+        ContentItem.org_id.in_(ancestors), ContentItem.state == "published",
+        (ContentItem.ends_at.is_(None)) | (ContentItem.ends_at > now)))
+    school = _school_of(session, display.org)
+    timetable = None
+    windows = None
+    if school is not None:
+        tt = tts.build(session, school)
+        target = tts.parse_target(display.timetable_target or "school:") \
+            if (display.timetable_target or "school:").partition(":")[0] in (
+                "school", "class", "group", "teacher", "room", "building") else None
+        if target is not None:
+            timetable = screen_slice(tt, target, now)
+        windows = lambda spec, day: period_windows(tt, day, spec)  # noqa: E731
+    info = DisplayInfo(
+        id=display.id, name=display.name, org_path=display.org.path,
+        groups=frozenset(display.groups or ()), timezone=display.org.timezone,
+        locale=display.locale, layout=display.layout, orientation=display.orientation,
+        width=display.width, height=display.height, power_on=display.power_on,
+        power_off=display.power_off, off_when_no_school=display.off_when_no_school)
+    return build_manifest(info, [_item_content(i) for i in items], timetable, now, windows)
+
+
+def manifest(session: Session, display_id: int, version: int) -> CachedManifest:
+    """The display's manifest: from this process's cache if nothing changed, else built."""
+    now = utcnow()
+    known = cache().manifests.get(display_id)
+    if known is not None and known.version == version and now < known.valid_until:
+        return known
+    display = session.get(Display, display_id)
+    if display is None:
+        raise NotFound(_("No such display."))
+    doc = build_for(session, display, now)
+    body = canonical_json(doc)
+    built = CachedManifest(version, datetime.fromisoformat(doc["next_change_at"]),
+                           manifest_etag(body), body,
+                           frozenset(m["sha256"] for m in doc["media"]))
+    with cache().lock:
+        cache().manifests[display_id] = built
+    return built
+
+
+def record_heartbeat(session: Session, display_id: int, report: dict[str, Any]) -> None:
+    """Keep what the display says about itself (it changes no screen)."""
+    display = session.get(Display, display_id)
+    if display is None:
+        raise NotFound(_("No such display."))
+    display.last_seen_at = utcnow()
+    display.dark = False
+    for key in ("last_etag", "client_version", "uptime", "free_disk", "cache_size",
+                "last_error"):
+        if key in report:
+            setattr(display, key, report[key])
+
+
+def validate_if_none_match(header: str) -> list[str]:
+    """The entity tags of an If-None-Match header; raise Invalid when it is malformed."""
+    header = header.strip()
+    if header == "*":
+        return ["*"]
+    if len(header) > 1000:
+        raise Invalid([FieldError("If-None-Match", _("The header is too long."))])
+    tags = []
+    for part in header.split(","):
+        tag = part.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if len(tag) < 2 or not (tag.startswith('"') and tag.endswith('"')) or '"' in tag[1:-1]:
+            raise Invalid([FieldError("If-None-Match",
+                                      _("Not a list of quoted entity tags."))])
+        tags.append(tag)
+    return tags

@@ -1,0 +1,191 @@
+"""The device protocol over real HTTP: pair, manifest with ETag and 304, a change wakes a
+long poll, media only as the manifest names them, heartbeats, revocation; bad input."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import jsonschema
+import pytest
+import requests
+from flask import Flask
+
+from content.manifest import manifest_schema
+from server.errors import Invalid, TooManyAttempts
+from server.extensions import db
+from server.models.displays import Display
+from server.models.users import User
+from server.services import content, displays
+from server.services.context import Ctx, principal_for, system_ctx
+from tests.conftest import World
+
+DEVICE = "/api/device/v1"
+
+
+def _admin_ctx(app: Flask) -> Ctx:
+    user = db.session.query(User).filter(User.username == "admin").one()
+    return Ctx(db.session, principal_for(db.session, user), "admin", "127.0.0.1")
+
+
+def _pair(app: Flask, base: str, world: World, **fields: Any) -> tuple[str, int]:
+    """Pair a new display in school A through the protocol; return its token and id."""
+    code = requests.post(f"{base}{DEVICE}/pair", timeout=5)
+    assert code.status_code == 201
+    claim = code.json()["claim"]
+    assert requests.post(f"{base}{DEVICE}/pair/status", json={"claim": claim},
+                         timeout=5).status_code == 202
+    with app.test_request_context():
+        values = {"org_id": world.ids["a"], "name": "Lobby", "groups": ["lobby"],
+                  "timetable_target": "room:204"}
+        values.update(fields)
+        display = displays.pair_display(_admin_ctx(app), code.json()["code"].lower(), values)
+        db.session.commit()
+        display_id = display.id
+    paired = requests.post(f"{base}{DEVICE}/pair/status", json={"claim": claim}, timeout=5)
+    assert paired.status_code == 200
+    token = paired.json()["token"]
+    again = requests.post(f"{base}{DEVICE}/pair/status", json={"claim": claim}, timeout=5)
+    assert again.status_code == 410     # the token is handed out once
+    return token, display_id
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_pair_poll_change_and_revoke(app: Flask, live_server: str, world: World) -> None:
+    token, display_id = _pair(app, live_server, world)
+    first = requests.get(f"{live_server}{DEVICE}/manifest", headers=_auth(token), timeout=5)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    doc = first.json()
+    jsonschema.validate(doc, manifest_schema())
+    assert [a["title"] for a in doc["alerts"]] == ["Alert A"]
+    assert [i["title"] for i in doc["items"]] == ["Poll of school A"]
+    assert doc["timetable"]["target"] == {"kind": "room", "key": "204"}
+    assert doc["display"]["name"] == "Lobby"
+    same = requests.get(f"{live_server}{DEVICE}/manifest",
+                        headers={**_auth(token), "If-None-Match": etag}, timeout=5)
+    assert same.status_code == 304 and same.content == b""
+    assert same.headers["ETag"] == etag
+
+    # A long poll wakes up within a second of a publication.
+    def publish_soon() -> None:
+        time.sleep(0.8)
+        with app.test_request_context():
+            content.publish_item(system_ctx(db.session, "test"), world.items["news_a"])
+            db.session.commit()
+
+    threading.Thread(target=publish_soon).start()
+    started = time.monotonic()
+    woke = requests.get(f"{live_server}{DEVICE}/manifest?wait=20",
+                        headers={**_auth(token), "If-None-Match": etag}, timeout=30)
+    waited = time.monotonic() - started
+    assert woke.status_code == 200
+    assert woke.headers["ETag"] != etag
+    assert 0.7 < waited < 0.8 + 1.0
+    assert "News of school A" in [i["title"] for i in woke.json()["items"]]
+    # An unchanged long poll ends with 304 when its wait is over.
+    quiet = requests.get(f"{live_server}{DEVICE}/manifest?wait=1",
+                         headers={**_auth(token), "If-None-Match": woke.headers["ETag"]},
+                         timeout=5)
+    assert quiet.status_code == 304
+
+    # Revoked, the display is turned away and falls back to pairing.
+    with app.test_request_context():
+        displays.revoke(_admin_ctx(app), db.session.get(Display, display_id))
+        db.session.commit()
+    gone = requests.get(f"{live_server}{DEVICE}/manifest", headers=_auth(token), timeout=5)
+    assert gone.status_code == 401
+
+
+def test_media_only_as_the_manifest_names_them(app: Flask, live_server: str,
+                                               world: World) -> None:
+    with app.test_request_context():
+        content.publish_item(system_ctx(db.session, "test"), world.items["news_a"])
+        db.session.commit()
+    token, _ = _pair(app, live_server, world)
+    doc = requests.get(f"{live_server}{DEVICE}/manifest", headers=_auth(token), timeout=5).json()
+    sha = world.media["media_a"]
+    assert [m["sha256"] for m in doc["media"]] == [sha]
+    whole = requests.get(f"{live_server}{DEVICE}/media/{sha}", headers=_auth(token), timeout=5)
+    assert whole.status_code == 200 and whole.content[:3] == b"\xff\xd8\xff"   # re-encoded
+    assert "immutable" in whole.headers["Cache-Control"]
+    part = requests.get(f"{live_server}{DEVICE}/media/{sha}",
+                        headers={**_auth(token), "Range": "bytes=0-9"}, timeout=5)
+    assert part.status_code == 206 and part.content == whole.content[:10]
+    # School B's picture exists, but this display's manifest does not name it.
+    other = requests.get(f"{live_server}{DEVICE}/media/{world.media['media_b']}",
+                         headers=_auth(token), timeout=5)
+    assert other.status_code == 404
+    assert requests.get(f"{live_server}{DEVICE}/media/../../etc/passwd", headers=_auth(token),
+                        timeout=5).status_code == 404
+
+
+@pytest.mark.parametrize("header", ['abc', '"unterminated', '"a"b"', "W/", '"' + "x" * 2000 + '"'])
+def test_a_malformed_if_none_match_is_refused(app: Flask, live_server: str, world: World,
+                                              header: str) -> None:
+    token, _ = _pair(app, live_server, world)
+    r = requests.get(f"{live_server}{DEVICE}/manifest",
+                     headers={**_auth(token), "If-None-Match": header}, timeout=5)
+    assert r.status_code == 422
+    assert r.json()["fields"][0]["field"] == "If-None-Match"
+
+
+def test_heartbeats_and_their_bad_input(app: Flask, live_server: str, world: World) -> None:
+    token, display_id = _pair(app, live_server, world)
+    ok = requests.post(f"{live_server}{DEVICE}/heartbeat", headers=_auth(token), timeout=5,
+                       json={"etag": '"abc"', "client_version": "1.0", "uptime": 60,
+                             "free_disk": 10**9})
+    assert ok.status_code == 200 and ok.json() == {"actions": []}
+    huge = requests.post(f"{live_server}{DEVICE}/heartbeat", headers=_auth(token), timeout=5,
+                         json={"error": "x" * 40_000})
+    assert huge.status_code == 413
+    wrong = requests.post(f"{live_server}{DEVICE}/heartbeat", headers=_auth(token), timeout=5,
+                          json={"uptime": -5, "colour": "red"})
+    assert wrong.status_code == 422
+    assert {f["field"] for f in wrong.json()["fields"]} == {"uptime", "colour"}
+    with app.app_context():
+        d = db.session.get(Display, display_id)
+        assert d is not None
+        assert (d.client_version, d.uptime, d.last_error) == ("1.0", 60, None)
+
+
+@pytest.mark.parametrize("token", ["", "dev_forged", "vit_notadevicetoken", "dev_" + "x" * 500])
+def test_forged_tokens_are_turned_away(live_server: str, world: World, token: str) -> None:
+    r = requests.get(f"{live_server}{DEVICE}/manifest", headers=_auth(token), timeout=5)
+    assert r.status_code == 401
+
+
+def test_a_heartbeat_changes_no_screen(app: Flask, live_server: str, world: World) -> None:
+    token, _ = _pair(app, live_server, world)
+    with app.app_context():
+        before = displays.current_version(db.session)
+    requests.post(f"{live_server}{DEVICE}/heartbeat", headers=_auth(token), json={"uptime": 1},
+                  timeout=5)
+    with app.app_context():
+        assert displays.current_version(db.session) == before
+
+
+def test_pairing_codes_and_guesses_are_limited(app: Flask, world: World) -> None:
+    client = app.test_client()
+    codes = set()
+    for _ in range(displays.CODES_PER_ADDRESS_PER_HOUR):
+        r = client.post(f"{DEVICE}/pair")
+        assert r.status_code == 201
+        code = r.get_json()["code"]
+        assert len(code) == 6 and set(code) <= set(displays.CODE_ALPHABET)
+        codes.add(code)
+    assert len(codes) == displays.CODES_PER_ADDRESS_PER_HOUR
+    assert client.post(f"{DEVICE}/pair").status_code == 429
+    with app.test_request_context():
+        ctx = _admin_ctx(app)
+        for _ in range(displays.WRONG_CODES_PER_TEN_MINUTES):
+            with pytest.raises(Invalid):
+                displays.pair_display(ctx, "ZZZZZZ", {"org_id": world.ids["a"], "name": "X"})
+            db.session.rollback()
+        with pytest.raises(TooManyAttempts):
+            displays.pair_display(ctx, next(iter(codes)), {"org_id": world.ids["a"],
+                                                           "name": "X"})
