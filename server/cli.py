@@ -102,6 +102,7 @@ def _register() -> None:
         content_cmd,
         db_cmd,
         demo_cmd,
+        displays_cmd,
         orgs_cmd,
         serve_cmd,
         users_cmd,

@@ -23,20 +23,22 @@ CONTENT_EDIT = "content.edit"
 CONTENT_PUBLISH = "content.publish"
 TIMETABLE_VIEW = "timetable.view"
 TIMETABLE_EDIT = "timetable.edit"
+DISPLAY_VIEW = "display.view"
+DISPLAY_MANAGE = "display.manage"
 
 ACTIONS = (ORG_VIEW, ORG_MANAGE, USER_MANAGE, AUDIT_VIEW, DASHBOARD_VIEW, CONTENT_EDIT,
-           CONTENT_PUBLISH, TIMETABLE_VIEW, TIMETABLE_EDIT)
+           CONTENT_PUBLISH, TIMETABLE_VIEW, TIMETABLE_EDIT, DISPLAY_VIEW, DISPLAY_MANAGE)
 
 #: What each role may do, on its node and everything below it.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({ORG_VIEW, ORG_MANAGE, USER_MANAGE, AUDIT_VIEW, DASHBOARD_VIEW,
-                        TIMETABLE_VIEW}),
+                        TIMETABLE_VIEW, DISPLAY_VIEW, DISPLAY_MANAGE}),
     "content_manager": frozenset({ORG_VIEW, DASHBOARD_VIEW, CONTENT_EDIT, CONTENT_PUBLISH,
-                                  TIMETABLE_VIEW}),
+                                  TIMETABLE_VIEW, DISPLAY_VIEW}),
     "schedule_dispatcher": frozenset({ORG_VIEW, DASHBOARD_VIEW, TIMETABLE_VIEW,
                                       TIMETABLE_EDIT}),
     "card_admin": frozenset({ORG_VIEW, DASHBOARD_VIEW}),
-    "viewer": frozenset({ORG_VIEW, DASHBOARD_VIEW, TIMETABLE_VIEW}),
+    "viewer": frozenset({ORG_VIEW, DASHBOARD_VIEW, TIMETABLE_VIEW, DISPLAY_VIEW}),
 }
 
 

@@ -26,7 +26,7 @@ from server.extensions import db
 from server.migrate import upgrade
 from server.models.base import Base
 from server.schemas import GrantCreate, OrgCreate, TokenCreate, UserCreate
-from server.services import content, media, orgs, tokens, users
+from server.services import content, displays, media, orgs, tokens, users
 from server.services import timetable as tts
 from server.services.context import system_ctx
 from server.timetable_schemas import (
@@ -291,6 +291,9 @@ def _school_timetable(ctx: Any, w: World, side: str, school: Any) -> None:
     event = tts.add_event(ctx, school, EventIn(
         title=f"Concert {side.upper()}", starts_at=datetime.now(UTC) + timedelta(days=3)))
     feed, token = tts.create_feed(ctx, school, FeedIn(target_kind="class", target_key="7Б"))
+    screen, _token = displays.create_with_token(ctx, {
+        "org_id": school.id, "name": f"Lobby {side.upper()}", "groups": ["lobby"]})
+    w.tt[f"display_{side}"] = screen.id
     w.tt.update({f"group_{side}": rows[0].group_id, f"lesson_{side}": rows[0].id,
                  f"change_{side}": change.id,
                  f"event_{side}": event.id, f"entry_{side}": entry.id,

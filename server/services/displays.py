@@ -22,7 +22,7 @@ from typing import Any
 import segno
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy import event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from content.manifest import (
@@ -40,7 +40,7 @@ from server.models.base import utcnow
 from server.models.content import ContentItem, ContentTarget, PollOption
 from server.models.displays import Display, PairingAttempt, PairingRequest, ScreenVersion
 from server.models.orgs import Organisation
-from server.rights import ORG_MANAGE, can
+from server.rights import DISPLAY_MANAGE, DISPLAY_VIEW, can, scope_paths
 from server.services import audit
 from server.services import content as content_service
 from server.services import timetable as tts
@@ -114,6 +114,25 @@ def install_change_counter(app: Flask) -> None:
 def current_version(session: Session) -> int:
     """The change counter now (one primary-key read)."""
     return int(session.scalar(select(ScreenVersion.value).where(ScreenVersion.id == 1)) or 0)
+
+
+# --- health -------------------------------------------------------------------------------
+
+#: A display that sent a heartbeat this recently is online; up to STALE_AFTER it is stale.
+ONLINE_WITHIN = timedelta(minutes=2)
+STALE_WITHIN = timedelta(minutes=15)
+
+
+def health_of(last_seen: datetime | None, now: datetime) -> str:
+    """"online", "stale", "offline" or "never", by the age of the last heartbeat."""
+    if last_seen is None:
+        return "never"
+    age = now - last_seen
+    if age <= ONLINE_WITHIN:
+        return "online"
+    if age <= STALE_WITHIN:
+        return "stale"
+    return "offline"
 
 
 # --- pairing -------------------------------------------------------------------------------
@@ -218,7 +237,7 @@ def _org_for(ctx: Ctx, org_id: int) -> Organisation:
     org = ctx.session.get(Organisation, org_id)
     if org is None:
         raise Invalid(_("No such organisation."), "org_id")
-    if ctx.principal is not None and not can(ctx.principal, ORG_MANAGE, org.path):
+    if ctx.principal is not None and not can(ctx.principal, DISPLAY_MANAGE, org.path):
         raise Forbidden(_("This organisation is outside your part of the tree."))
     return org
 
@@ -242,14 +261,33 @@ def create_with_token(ctx: Ctx, fields: dict[str, Any]) -> tuple[Display, str]:
     return display, token
 
 
-def get_display(ctx: Ctx, display_id: int) -> Display:
-    """A display the principal manages, or raise NotFound / Forbidden."""
+def get_display(ctx: Ctx, display_id: int, action: str = DISPLAY_VIEW) -> Display:
+    """A display the principal may see (or manage), or raise NotFound / Forbidden."""
     display = ctx.session.get(Display, display_id)
     if display is None:
         raise NotFound(_("No such display."))
-    if ctx.principal is not None and not can(ctx.principal, ORG_MANAGE, display.org.path):
+    if ctx.principal is not None and not can(ctx.principal, action, display.org.path):
         raise Forbidden(_("This display is outside your part of the tree."))
     return display
+
+
+def list_displays(ctx: Ctx, org_id: int | None = None, group: str = "") -> list[Display]:
+    """Displays in the principal's part of the tree, optionally below a node or in a group."""
+    stmt = select(Display).join(Organisation, Organisation.id == Display.org_id)
+    if ctx.principal is not None:
+        paths = scope_paths(ctx.principal, DISPLAY_VIEW)
+        if not paths:
+            raise Forbidden()
+        stmt = stmt.where(or_(*(Organisation.path.startswith(p) for p in paths)))
+    if org_id is not None:
+        node = ctx.session.get(Organisation, org_id)
+        if node is None:
+            raise Invalid(_("No such organisation."), "org_id")
+        stmt = stmt.where(Organisation.path.startswith(node.path))
+    found = list(ctx.session.scalars(stmt.order_by(Display.name, Display.id)))
+    if group:
+        found = [d for d in found if group in (d.groups or [])]
+    return found
 
 
 def revoke(ctx: Ctx, display: Display) -> None:

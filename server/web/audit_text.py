@@ -59,6 +59,12 @@ def describe_event(event: AuditEvent) -> str:
         return _("Withdrew alert “%(title)s”", title=d.get("title", ""))
     if action == "media.upload":
         return _("Uploaded “%(name)s”", name=d.get("name", ""))
+    if action == "display.pair":
+        return _("Paired display “%(name)s”", name=d.get("name", ""))
+    if action == "display.create":
+        return _("Added display “%(name)s” with a token", name=d.get("name", ""))
+    if action == "display.revoke":
+        return _("Revoked display “%(name)s”", name=d.get("name", ""))
     if action.startswith("timetable."):
         found = _timetable_sentence(action, d)
         if found:

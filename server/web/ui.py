@@ -14,6 +14,7 @@ from server.access import current_principal, current_user_obj
 from server.rights import (
     AUDIT_VIEW,
     CONTENT_EDIT,
+    DISPLAY_VIEW,
     ORG_VIEW,
     TIMETABLE_VIEW,
     USER_MANAGE,
@@ -38,6 +39,7 @@ NAV = (
     NavItem("content.index", _l("Content"), "content", CONTENT_EDIT),
     NavItem("content.alerts", _l("Alerts"), "alert", CONTENT_EDIT),
     NavItem("timetable.index", _l("Timetable"), "clock", TIMETABLE_VIEW),
+    NavItem("displays.index", _l("Displays"), "screen", DISPLAY_VIEW),
     NavItem("orgs.index", _l("Organisations"), "tree", ORG_VIEW),
     NavItem("users.index", _l("People and roles"), "people", USER_MANAGE),
     NavItem("audit.index", _l("Audit log"), "log", AUDIT_VIEW),

@@ -12,14 +12,15 @@ from tests.conftest import PASSWORD, World, username_of
 pytestmark = pytest.mark.browser
 
 NAV_BY_ROLE = {
-    "admin": ["dashboard.index", "timetable.index", "orgs.index", "users.index", "audit.index",
-              "account.index"],
+    "admin": ["dashboard.index", "timetable.index", "displays.index", "orgs.index",
+              "users.index", "audit.index", "account.index"],
     "content_manager": ["dashboard.index", "content.index", "content.alerts",
-                        "timetable.index", "orgs.index", "account.index"],
+                        "timetable.index", "displays.index", "orgs.index", "account.index"],
     "schedule_dispatcher": ["dashboard.index", "timetable.index", "orgs.index",
                             "account.index"],
     "card_admin": ["dashboard.index", "orgs.index", "account.index"],
-    "viewer": ["dashboard.index", "timetable.index", "orgs.index", "account.index"],
+    "viewer": ["dashboard.index", "timetable.index", "displays.index", "orgs.index",
+               "account.index"],
 }
 
 

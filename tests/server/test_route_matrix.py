@@ -23,6 +23,7 @@ ADMIN = frozenset({"admin"})
 CONTENT = frozenset({"content_manager"})
 TT_VIEW = frozenset({"admin", "content_manager", "schedule_dispatcher", "viewer"})
 TT_EDIT = frozenset({"schedule_dispatcher"})
+DISPLAY_VIEW = frozenset({"admin", "content_manager", "viewer"})
 PUBLIC = "public"
 #: Only a display with its device token; every person (and nobody) gets 401.
 DEVICE = "device"
@@ -270,6 +271,13 @@ MATRIX: dict[tuple[str, str], Rule] = {
         TT_EDIT, school("/api/v1/timetable/{}/changes"), scoped=True),
     ("api_timetable.delete_change", "DELETE"): Rule(
         TT_EDIT, tt_obj("change", "/api/v1/timetable/{s}/changes/{o}"), scoped=True),
+    ("displays.index", "GET"): Rule(DISPLAY_VIEW, fixed("/displays/")),
+    ("displays.pair", "GET"): Rule(ADMIN, fixed("/displays/pair")),
+    ("displays.pair", "POST"): Rule(ADMIN, fixed("/displays/pair")),
+    ("displays.show", "GET"): Rule(DISPLAY_VIEW, tt_obj("display", "/displays/{o}"),
+                                   scoped=True),
+    ("displays.revoke", "POST"): Rule(ADMIN, tt_obj("display", "/displays/{o}/revoke"),
+                                      scoped=True),
     ("device.pair", "POST"): Rule(PUBLIC, fixed("/api/device/v1/pair")),
     ("device.pair_status", "POST"): Rule(PUBLIC, fixed("/api/device/v1/pair/status")),
     ("device.manifest", "GET"): Rule(DEVICE, fixed("/api/device/v1/manifest")),

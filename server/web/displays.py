@@ -1,0 +1,121 @@
+"""The fleet: every display with its health, pairing a new one, revoking a lost one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from pydantic import ValidationError
+
+from server.access import request_ctx, requires
+from server.display_schemas import PairIn
+from server.errors import Invalid
+from server.models.base import utcnow
+from server.rights import DISPLAY_MANAGE, DISPLAY_VIEW, can
+from server.schemas import field_errors
+from server.services import displays, orgs
+from server.web.forms import errors_by_field
+
+bp = Blueprint("displays", __name__, url_prefix="/displays")
+
+HEALTH = {"online": _l("Online"), "stale": _l("Late"), "offline": _l("Dark"),
+          "never": _l("Never seen"), "pending": _l("Waiting for its token"),
+          "revoked": _l("Revoked")}
+LAYOUTS = {"standard": _l("Standard: content, clock and timetable"),
+           "fullscreen": _l("Content only, full screen"),
+           "portrait": _l("Portrait (tall screen)"),
+           "timetable": _l("Timetable board")}
+_FIELDS = ("code", "name", "org_id", "floor", "room", "groups", "orientation", "layout",
+           "locale", "power_on", "power_off", "off_when_no_school", "timetable_target")
+
+
+def health(display: Any) -> str:
+    """The state shown for a display: its status, or its health when active."""
+    if display.status != "active":
+        return str(display.status)
+    return displays.health_of(display.last_seen_at, utcnow())
+
+
+@bp.app_context_processor
+def display_labels() -> dict[str, Any]:
+    return {"display_health": health, "health_names": HEALTH, "layout_names": LAYOUTS}
+
+
+@bp.get("/")
+@requires(DISPLAY_VIEW)
+def index() -> Any:
+    """Every display in the person's part of the tree, by health, node and group."""
+    ctx = request_ctx()
+    org_raw = request.args.get("org_id", "")
+    group = request.args.get("group", "").strip().lower()[:40]
+    found = displays.list_displays(ctx, int(org_raw) if org_raw.isdigit() else None, group)
+    states = [health(d) for d in found]
+    counts = {k: states.count(k) for k in HEALTH}
+    return render_template(
+        "displays/index.html", displays=found, counts=counts, group=group,
+        org_id=int(org_raw) if org_raw.isdigit() else None,
+        org_rows=orgs.as_tree(orgs.visible_orgs(ctx, DISPLAY_VIEW)),
+        may_manage=any(can(ctx.principal, DISPLAY_MANAGE, o.path)
+                       for o in orgs.visible_orgs(ctx, DISPLAY_MANAGE)) if ctx.principal
+        else True)
+
+
+def _pair_form(form: dict[str, Any], errors: dict[str, str], status: int) -> Any:
+    rows = orgs.as_tree(orgs.visible_orgs(request_ctx(), DISPLAY_MANAGE))
+    return render_template("displays/pair.html", form=form, errors=errors,
+                           org_rows=rows), status
+
+
+@bp.route("/pair", methods=["GET", "POST"])
+@requires(DISPLAY_MANAGE)
+def pair() -> Any:
+    """Type the code a new screen shows and say where it hangs."""
+    if request.method == "GET":
+        return _pair_form({"code": request.args.get("code", ""), "orientation": "landscape",
+                           "layout": "standard", "locale": "ru"}, {}, 200)
+    raw: dict[str, Any] = {}
+    for key in _FIELDS:
+        value = request.form.get(key, "").strip()
+        if key == "off_when_no_school":
+            raw[key] = key in request.form
+        elif key == "groups":
+            raw[key] = [g.strip().lower() for g in value.replace(";", ",").split(",")
+                        if g.strip()]
+        elif value != "":
+            raw[key] = value
+    try:
+        try:
+            data = PairIn.model_validate(raw)
+        except ValidationError as exc:
+            raise Invalid(field_errors(exc)) from None
+        fields = data.model_dump(exclude={"code"})
+        display = displays.pair_display(request_ctx(), data.code, fields)
+    except Invalid as exc:
+        errors = {k.split(".")[0]: v for k, v in reversed(errors_by_field(exc).items())}
+        return _pair_form(dict(request.form), errors, 422)
+    flash(_("Paired: “%(name)s” will start showing its content within seconds.",
+            name=display.name), "ok")
+    return redirect(url_for("displays.show", display_id=display.id))
+
+
+@bp.get("/<int:display_id>")
+@requires(DISPLAY_VIEW)
+def show(display_id: int) -> Any:
+    """One display: where it is, what it reports, and (for admins) revoking it."""
+    ctx = request_ctx()
+    display = displays.get_display(ctx, display_id)
+    may_manage = ctx.principal is None or can(ctx.principal, DISPLAY_MANAGE, display.org.path)
+    return render_template("displays/show.html", d=display, may_manage=may_manage)
+
+
+@bp.post("/<int:display_id>/revoke")
+@requires(DISPLAY_MANAGE)
+def revoke(display_id: int) -> Any:
+    """Take the display's token away; it goes back to its pairing screen."""
+    ctx = request_ctx()
+    display = displays.get_display(ctx, display_id, DISPLAY_MANAGE)
+    displays.revoke(ctx, display)
+    flash(_("“%(name)s” is revoked; it shows a pairing code again.", name=display.name), "ok")
+    return redirect(url_for("displays.show", display_id=display.id))
