@@ -26,6 +26,7 @@ from server.web import (
     dashboard,
     health,
     orgs,
+    player,
     static,
     timetable,
     ui,
@@ -60,7 +61,7 @@ def create_app(
 
     for blueprint in (health.bp, auth.bp, account.bp, dashboard.bp, orgs.bp,
                       users.bp, audit.bp, content.bp, vote.bp, timetable.bp,
-                      timetable.feeds_bp, displays_web.bp):
+                      timetable.feeds_bp, displays_web.bp, player.bp):
         app.register_blueprint(blueprint)
     for api in (api_me.api, api_orgs.api, api_users.api, api_audit.api, api_tokens.api,
                 api_content.api, api_timetable.api):

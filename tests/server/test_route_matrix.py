@@ -278,6 +278,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
                                    scoped=True),
     ("displays.revoke", "POST"): Rule(ADMIN, tt_obj("display", "/displays/{o}/revoke"),
                                       scoped=True),
+    ("player.index", "GET"): Rule(PUBLIC, fixed("/player/")),
+    ("player.asset", "GET"): Rule(PUBLIC, fixed("/player/player.js")),
     ("device.pair", "POST"): Rule(PUBLIC, fixed("/api/device/v1/pair")),
     ("device.pair_status", "POST"): Rule(PUBLIC, fixed("/api/device/v1/pair/status")),
     ("device.manifest", "GET"): Rule(DEVICE, fixed("/api/device/v1/manifest")),
