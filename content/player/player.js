@@ -12,6 +12,9 @@
   "use strict";
 
   var API = window.VITRINA_API || "/api/device/v1";
+  // ?preview=ID: the admin UI shows display ID's manifest (signed-in, no token, no pairing).
+  var PREVIEW = (/[?&]preview=(\d+)/.exec(window.location.search) || [])[1] || null;
+  var PREVIEW_EVERY = 10000;
   var WAIT = 25;
   var TICK_MS = 250;
   var TEXT = {
@@ -37,7 +40,15 @@
     }
   };
 
-  var storage = window.localStorage;
+  var storage = PREVIEW ? memoryStorage() : window.localStorage;
+  function memoryStorage() {
+    var data = {};
+    return {
+      getItem: function (k) { return data.hasOwnProperty(k) ? data[k] : null; },
+      setItem: function (k, v) { data[k] = String(v); },
+      removeItem: function (k) { delete data[k]; }
+    };
+  }
   var state = {
     token: read("token"),
     manifest: parseJSON(read("manifest")),
@@ -89,9 +100,9 @@
   }
 
   // --- HTTP ----------------------------------------------------------------------------------
-  function request(method, path, body, headers, done, timeout) {
+  function request(method, url, body, headers, done, timeout) {
     var xhr = new XMLHttpRequest();
-    xhr.open(method, API + path, true);
+    xhr.open(method, url, true);
     xhr.timeout = timeout || 15000;
     var name;
     for (name in headers) { if (headers.hasOwnProperty(name)) { xhr.setRequestHeader(name, headers[name]); } }
@@ -109,7 +120,7 @@
     write("token", null);
     $("pairing").hidden = false;
     $("pair-code").textContent = "······";
-    request("POST", "/pair", {}, {}, function (status, xhr) {
+    request("POST", API + "/pair", {}, {}, function (status, xhr) {
       if (status !== 201) { setTimeout(startPairing, 5000); return; }
       var answer = parseJSON(xhr.responseText);
       $("pair-code").textContent = answer.code;
@@ -117,7 +128,7 @@
     });
   }
   function waitForPairing(claim, every) {
-    request("POST", "/pair/status", { claim: claim }, {}, function (status, xhr) {
+    request("POST", API + "/pair/status", { claim: claim }, {}, function (status, xhr) {
       if (status === 200) {
         state.token = parseJSON(xhr.responseText).token;
         write("token", state.token);
@@ -137,7 +148,7 @@
     state.polling = true;
     var headers = auth();
     if (state.etag && state.manifest) { headers["If-None-Match"] = state.etag; }
-    request("GET", "/manifest?wait=" + WAIT, null, headers, function (status, xhr) {
+    request("GET", API + "/manifest?wait=" + WAIT, null, headers, function (status, xhr) {
       state.polling = false;
       if (status === 200 || status === 304) {
         state.lastOk = Date.now();
@@ -172,7 +183,7 @@
 
   function heartbeat() {
     if (!state.token) { return; }
-    request("POST", "/heartbeat", { etag: state.etag, client_version: "player-1" }, auth(),
+    request("POST", API + "/heartbeat", { etag: state.etag, client_version: "player-1" }, auth(),
             function () { /* the next one will tell */ });
   }
 
@@ -187,13 +198,13 @@
     var path = "/media/" + sha;
     function fromNetwork() {
       var xhr = new XMLHttpRequest();
-      xhr.open("GET", API + path, true);
+      xhr.open("GET", PREVIEW ? "/displays/" + PREVIEW + path : API + path, true);
       xhr.responseType = "blob";
-      xhr.setRequestHeader("Authorization", "Bearer " + state.token);
+      if (!PREVIEW) { xhr.setRequestHeader("Authorization", "Bearer " + state.token); }
       xhr.onload = function () {
         if (xhr.status !== 200) { return; }
         state.media[sha] = URL.createObjectURL(xhr.response);
-        if (window.caches) {
+        if (window.caches && !PREVIEW) {
           window.caches.open("vitrina-media").then(function (c) {
             return c.put(API + path, new Response(xhr.response));
           })["catch"](function () { /* no room: it stays in memory */ });
@@ -202,7 +213,7 @@
       };
       xhr.send();
     }
-    if (window.caches) {
+    if (window.caches && !PREVIEW) {
       window.caches.open("vitrina-media").then(function (c) { return c.match(API + path); })
         .then(function (hit) {
           if (!hit) { fromNetwork(); return; }
@@ -403,10 +414,26 @@
     $("screen").className = "screen layout-" + state.manifest.display.layout;
   }
 
+  function preview() {
+    request("GET", "/displays/" + PREVIEW + "/manifest.json", null, {}, function (status, xhr) {
+      if (status === 200) {
+        state.manifest = parseJSON(xhr.responseText);
+        state.lastOk = Date.now();
+        state.stale = false;
+        loadMedia();
+        tick();
+      } else {
+        state.stale = true;
+      }
+      setTimeout(preview, PREVIEW_EVERY);
+    });
+  }
+
   function start() {
     var nodes = document.querySelectorAll("[data-text]"), i;
     for (i = 0; i < nodes.length; i++) { nodes[i].textContent = text(nodes[i].getAttribute("data-text")); }
     setInterval(tick, TICK_MS);
+    if (PREVIEW) { preview(); return; }
     setInterval(heartbeat, 60000);
     if (state.manifest) { loadMedia(); tick(); }
     if (state.token) { poll(); heartbeat(); } else { startPairing(); }

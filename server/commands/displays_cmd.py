@@ -99,3 +99,21 @@ def revoke(state: State, name: str) -> None:
         click.echo(f"Revoked display {active[0].name!r} (id {active[0].id}).")
 
     run_in_app(state, run)
+
+
+@displays_group.command("check")
+@instance_option
+@pass_state
+def check(state: State) -> None:
+    """Note displays that went dark (run it every few minutes, e.g. from a systemd timer)."""
+
+    def run() -> None:
+        went = displays.mark_dark(db.session, utcnow())
+        db.session.commit()
+        for d in went:
+            heard = d.last_seen_at.strftime("%Y-%m-%d %H:%M") if d.last_seen_at else "never"
+            click.echo(f"Went dark: {d.name!r} (id {d.id}), last heard {heard}")
+        if not went:
+            click.echo("No display went dark since the last check.")
+
+    run_in_app(state, run)

@@ -447,11 +447,27 @@ def record_heartbeat(session: Session, display_id: int, report: dict[str, Any]) 
     if display is None:
         raise NotFound(_("No such display."))
     display.last_seen_at = utcnow()
-    display.dark = False
+    if display.dark:
+        display.dark = False
+        audit.record(Ctx(session, None, "display"), "display.back", ("display", display.id),
+                     display.org, f"Display “{display.name}” is back", name=display.name)
     for key in ("last_etag", "client_version", "uptime", "free_disk", "cache_size",
                 "last_error"):
         if key in report:
             setattr(display, key, report[key])
+
+
+def mark_dark(session: Session, now: datetime) -> list[Display]:
+    """Note the active displays that stopped sending heartbeats (once each, audited)."""
+    went = list(session.scalars(select(Display).where(
+        Display.status == "active", Display.dark.is_(False),
+        Display.last_seen_at.is_not(None), Display.last_seen_at < now - STALE_WITHIN)))
+    for display in went:
+        display.dark = True
+        audit.record(Ctx(session, None, "display"), "display.dark", ("display", display.id),
+                     display.org, f"Display “{display.name}” went dark", name=display.name,
+                     last_seen=display.last_seen_at.isoformat() if display.last_seen_at else None)
+    return went
 
 
 def validate_if_none_match(header: str) -> list[str]:

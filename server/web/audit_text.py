@@ -63,6 +63,10 @@ def describe_event(event: AuditEvent) -> str:
         return _("Paired display “%(name)s”", name=d.get("name", ""))
     if action == "display.create":
         return _("Added display “%(name)s” with a token", name=d.get("name", ""))
+    if action == "display.dark":
+        return _("Display “%(name)s” went dark", name=d.get("name", ""))
+    if action == "display.back":
+        return _("Display “%(name)s” is back", name=d.get("name", ""))
     if action == "display.revoke":
         return _("Revoked display “%(name)s”", name=d.get("name", ""))
     if action.startswith("timetable."):

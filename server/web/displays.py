@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
+from sqlalchemy import select
 
+from content.manifest import canonical_json, media_named
 from server.access import request_ctx, requires
 from server.display_schemas import PairIn
 from server.errors import Invalid
 from server.models.base import utcnow
+from server.models.media import MediaAsset
 from server.rights import DISPLAY_MANAGE, DISPLAY_VIEW, can
 from server.schemas import field_errors
 from server.services import displays, orgs
+from server.services import media as media_service
 from server.web.forms import errors_by_field
 
 bp = Blueprint("displays", __name__, url_prefix="/displays")
@@ -36,6 +40,12 @@ def health(display: Any) -> str:
     if display.status != "active":
         return str(display.status)
     return displays.health_of(display.last_seen_at, utcnow())
+
+
+@bp.app_template_test("dark_now")
+def dark_now(display: Any) -> bool:
+    """Whether an active display has not been heard from for a while."""
+    return health(display) == "offline"
 
 
 @bp.app_context_processor
@@ -108,6 +118,31 @@ def show(display_id: int) -> Any:
     display = displays.get_display(ctx, display_id)
     may_manage = ctx.principal is None or can(ctx.principal, DISPLAY_MANAGE, display.org.path)
     return render_template("displays/show.html", d=display, may_manage=may_manage)
+
+
+@bp.get("/<int:display_id>/manifest.json")
+@requires(DISPLAY_VIEW)
+def preview_manifest(display_id: int) -> Any:
+    """The display's manifest as it would get it now (for the live preview)."""
+    ctx = request_ctx()
+    display = displays.get_display(ctx, display_id)
+    return Response(canonical_json(displays.build_for(ctx.session, display, utcnow())),
+                    mimetype="application/json")
+
+
+@bp.get("/<int:display_id>/media/<sha256>")
+@requires(DISPLAY_VIEW)
+def preview_media(display_id: int, sha256: str) -> Any:
+    """A medium the display's manifest names (for the live preview)."""
+    ctx = request_ctx()
+    display = displays.get_display(ctx, display_id)
+    doc = displays.build_for(ctx.session, display, utcnow())
+    if sha256 not in media_named(doc):
+        abort(404)
+    asset = ctx.session.scalars(select(MediaAsset).where(MediaAsset.sha256 == sha256)).first()
+    if asset is None:
+        abort(404)
+    return media_service.send(asset)
 
 
 @bp.post("/<int:display_id>/revoke")

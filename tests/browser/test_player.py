@@ -136,3 +136,15 @@ def test_the_timetable_widget_turns_at_the_bell(page: Any, app: Flask, server: S
                   (before + timedelta(seconds=30)).isoformat())
     widget.locator("text=Free for the rest of the day").wait_for(timeout=5_000)
     assert bell.get_attribute("data-phase") in ("break", "after")
+
+
+def test_the_fleet_preview_plays_the_display_s_manifest(page: Any, server: Server,
+                                                        world: World) -> None:
+    from tests.browser.test_admin_ui import sign_in
+
+    sign_in(page, server.url, "admin")
+    page.wait_for_url(f"{server.url}/")
+    page.goto(f"{server.url}/displays/{world.tt['display_a']}")
+    frame = page.frame_locator("[data-testid=preview]")
+    # School A's standing alert covers everything on its screens.
+    frame.locator("[data-testid=alert] >> text=Alert A").wait_for(timeout=15_000)

@@ -102,3 +102,29 @@ def test_the_displays_commands(tmp_path: Path) -> None:
                       headers={"Authorization": f"Bearer {token}"}).status_code == 401
     code, out = run("displays", "add", "X", "--org", "Nowhere")
     assert code == 1 and "No organisation 'Nowhere'" in out
+
+
+def test_going_dark_and_coming_back_is_noticed(app: Flask, client: FlaskClient, world: World,
+                                               auth: AuthActions) -> None:
+    from server.models.audit import AuditEvent
+    from server.services import displays
+
+    with app.test_request_context():
+        d = db.session.get(Display, world.tt["display_a"])
+        assert d is not None
+        d.last_seen_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+        went = displays.mark_dark(db.session, utcnow())
+        assert [x.id for x in went] == [world.tt["display_a"]]
+        assert displays.mark_dark(db.session, utcnow()) == []    # noticed once
+        db.session.commit()
+    auth.login("admin")
+    page = client.get("/displays/").get_data(as_text=True)
+    assert 'data-testid="dark-displays"' in page and "Lobby A" in page
+    with app.test_request_context():
+        displays.record_heartbeat(db.session, world.tt["display_a"], {"uptime": 5})
+        db.session.commit()
+        actions = list(db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.object_id == str(world.tt["display_a"]))))
+    assert actions[-2:] == ["display.dark", "display.back"]
+    assert 'data-testid="dark-displays"' not in client.get("/displays/").get_data(as_text=True)

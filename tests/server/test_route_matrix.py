@@ -276,6 +276,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("displays.pair", "POST"): Rule(ADMIN, fixed("/displays/pair")),
     ("displays.show", "GET"): Rule(DISPLAY_VIEW, tt_obj("display", "/displays/{o}"),
                                    scoped=True),
+    ("displays.preview_manifest", "GET"): Rule(
+        DISPLAY_VIEW, tt_obj("display", "/displays/{o}/manifest.json"), scoped=True),
+    ("displays.preview_media", "GET"): Rule(
+        DISPLAY_VIEW, lambda w, side: "/displays/{}/media/{}".format(
+            w.tt["display_a" if side == "in" else "display_b"],
+            w.media["media_a" if side == "in" else "media_b"]), scoped=True),
     ("displays.revoke", "POST"): Rule(ADMIN, tt_obj("display", "/displays/{o}/revoke"),
                                       scoped=True),
     ("player.index", "GET"): Rule(PUBLIC, fixed("/player/")),
