@@ -12,8 +12,10 @@ bind = os.environ.get("VITRINA_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("VITRINA_WORKERS", str(max(2, os.cpu_count() or 2))))
 #: Threaded workers, so long-polling displays do not block the admin UI.
 worker_class = "gthread"
-#: Threads per worker (VITRINA_THREADS): each long poll holds one while it waits.
-threads = int(os.environ.get("VITRINA_THREADS", "16"))
+#: Threads per worker (VITRINA_THREADS): each long-polling display holds one while it
+#: waits (cheaply: one thread per process watches the change counter for all of them), so
+#: workers × threads should exceed the number of displays served.
+threads = int(os.environ.get("VITRINA_THREADS", "64"))
 #: A request taking longer than this (seconds) restarts its worker; long polls wait ≤ 30 s.
 timeout = int(os.environ.get("VITRINA_TIMEOUT", "60"))
 graceful_timeout = 30

@@ -27,8 +27,6 @@ bp = Blueprint("device", __name__, url_prefix="/api/device/v1")
 
 #: The longest a manifest poll may wait for a change, in seconds.
 MAX_WAIT = 55
-#: How often a waiting poll looks at the change counter.
-WAIT_STEP = 0.25
 #: A heartbeat is a few hundred bytes; anything far larger is refused unread.
 MAX_HEARTBEAT_BYTES = 16 * 1024
 
@@ -110,11 +108,13 @@ def manifest() -> Any:
     display_id, version = g.display_id, g.screen_version
     built = displays.manifest(session, display_id, version)
     deadline = clock.monotonic() + wait
+    watcher = displays.cache().watcher
     while (built.etag in tags or "*" in tags) and clock.monotonic() < deadline:
-        session.rollback()   # end the read transaction so the next read sees new commits
-        clock.sleep(WAIT_STEP)
-        newer = displays.current_version(session)
-        if newer != version:
+        session.rollback()   # no transaction is held open while waiting
+        left = min(deadline, clock.monotonic() + displays.seconds_until(built)) \
+            - clock.monotonic()
+        newer = watcher.wait_change(db.engine, version, max(left, 0.0))
+        if newer is not None:
             version = newer
             if displays.authenticate_id(session, display_id) is None:
                 return jsonify({"error": "unauthorized"}), 401

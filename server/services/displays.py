@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
@@ -22,7 +23,7 @@ from typing import Any
 import segno
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from sqlalchemy import event, func, inspect, or_, select, update
+from sqlalchemy import Engine, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from content.manifest import (
@@ -327,6 +328,57 @@ class CachedManifest:
     media: frozenset[str]
 
 
+class VersionWatcher:
+    """One thread per process reads the change counter a few times a second and wakes
+    every waiting long poll when it moves: waiting displays cost no database work."""
+
+    #: How often the counter is read, in seconds (a change reaches screens within this).
+    INTERVAL = 0.2
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.version: int | None = None
+        self.thread: threading.Thread | None = None
+        self.engine: Engine | None = None
+
+    def start(self, engine: Engine) -> None:
+        """Start reading the counter through engine (once per process)."""
+        with self.cond:
+            if self.thread is None or not self.thread.is_alive():
+                self.engine = engine
+                self.thread = threading.Thread(target=self._run, daemon=True,
+                                               name="vitrina-screen-version")
+                self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                assert self.engine is not None
+                with self.engine.connect() as conn:
+                    value = conn.execute(select(ScreenVersion.value).where(
+                        ScreenVersion.id == 1)).scalar()
+            except Exception:   # noqa: BLE001  (a database blip: try again next round)
+                value = None
+            if value is not None:
+                with self.cond:
+                    if value != self.version:
+                        self.version = int(value)
+                        self.cond.notify_all()
+            time.sleep(self.INTERVAL)
+
+    def wait_change(self, engine: Engine, known: int, timeout: float) -> int | None:
+        """Block until the counter differs from known (its new value) or timeout (None)."""
+        self.start(engine)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self.version is None or self.version == known:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+            return self.version
+
+
 class ManifestCache:
     """Manifests of this process's displays, and which token belongs to which display."""
 
@@ -334,6 +386,7 @@ class ManifestCache:
         self.lock = threading.Lock()
         self.manifests: dict[int, CachedManifest] = {}
         self.tokens: dict[str, tuple[int, int]] = {}   # token hash → (display id, version)
+        self.watcher = VersionWatcher()
 
 
 def cache() -> ManifestCache:
@@ -364,6 +417,11 @@ def authenticate_id(session: Session, display_id: int) -> int | None:
     if display is None or display.status != "active":
         return None
     return display.id
+
+
+def seconds_until(built: CachedManifest) -> float:
+    """How long a built manifest stays right by the clock."""
+    return max((built.valid_until - utcnow()).total_seconds(), 0.0)
 
 
 def still_valid(built: CachedManifest) -> bool:
