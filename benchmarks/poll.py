@@ -43,6 +43,7 @@ def seed(instance: Path) -> tuple[list[str], int, int]:
     """An instance with a school, published news and DISPLAYS displays; their tokens."""
     sys.path.insert(0, str(ROOT))
     from server.app import create_app
+    from server.config import ensure_instance
     from server.content_schemas import ItemCreate
     from server.extensions import db
     from server.migrate import upgrade
@@ -50,12 +51,13 @@ def seed(instance: Path) -> tuple[list[str], int, int]:
     from server.services import content, displays, orgs
     from server.services.context import system_ctx
 
+    ensure_instance(instance)
     app = create_app(instance_path=str(instance))
     tokens = []
     with app.test_request_context():
         upgrade(db.engine)
         ctx = system_ctx(db.session, "bench")
-        region = orgs.create_root(ctx, "region", "Region", "Europe/Moscow", "ru")
+        region = orgs.create_root(ctx, "municipality", "City", "Europe/Moscow", "ru")
         school = orgs.create_org(ctx, OrgCreate(parent_id=region.id, kind="school",
                                                 name="School", timezone="Europe/Moscow"))
         for n in range(8):

@@ -17,6 +17,7 @@ from server.api import timetable as api_timetable
 from server.api import tokens as api_tokens
 from server.api import users as api_users
 from server.extensions import babel, csrf, db, login_manager
+from server.pollpath import UnchangedPolls
 from server.services import displays
 from server.web import (
     account,
@@ -71,6 +72,7 @@ def create_app(
     app.register_blueprint(device_api.bp)
     csrf.exempt(device_api.bp)
     displays.install_change_counter(app)
+    app.wsgi_app = UnchangedPolls(app, app.wsgi_app)  # type: ignore[method-assign]
 
     access.check_every_route_has_a_rule(app)
     return app

@@ -189,3 +189,42 @@ def test_pairing_codes_and_guesses_are_limited(app: Flask, world: World) -> None
         with pytest.raises(TooManyAttempts):
             displays.pair_display(ctx, next(iter(codes)), {"org_id": world.ids["a"],
                                                            "name": "X"})
+
+
+def test_an_unchanged_poll_touches_no_database(app: Flask, world: World) -> None:
+    from sqlalchemy import event
+
+    with app.test_request_context():
+        _d, token = displays.create_with_token(system_ctx(db.session, "test"), {
+            "org_id": world.ids["a"], "name": "Quiet"})
+        db.session.commit()
+    client = app.test_client()
+    auth = _auth(token)
+    etag = client.get(f"{DEVICE}/manifest", headers=auth).headers["ETag"]
+    client.get(f"{DEVICE}/manifest", headers={**auth, "If-None-Match": etag})
+    watcher = app.extensions["vitrina.manifests"].watcher
+    deadline = time.monotonic() + 5
+    while watcher.version is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    client.get(f"{DEVICE}/manifest", headers=auth)   # the token is known at this counter
+    here = threading.get_ident()
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if threading.get_ident() == here:
+            statements.append(statement)
+
+    engine = app.extensions["vitrina.db"].engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        r = client.get(f"{DEVICE}/manifest", headers={**auth, "If-None-Match": etag})
+        waited = client.get(f"{DEVICE}/manifest?wait=0.5",
+                            headers={**auth, "If-None-Match": etag})
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert (r.status_code, waited.status_code) == (304, 304)
+    assert r.headers["ETag"] == etag
+    assert statements == []
+    # A wrong tag still gets the whole manifest (through the app).
+    assert client.get(f"{DEVICE}/manifest",
+                      headers={**auth, "If-None-Match": '"other"'}).status_code == 200
