@@ -138,6 +138,7 @@ def app(database_url: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterat
     """A Vitrina app on a fresh database."""
     application = make_app(database_url, tmp_path, **app_config)
     yield application
+    application.extensions["vitrina.manifests"].watcher.stop()
     application.extensions["vitrina.db"].engine.dispose()
 
 

@@ -23,7 +23,8 @@ from typing import Any
 import segno
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from sqlalchemy import Engine, event, func, inspect, or_, select, update
+from sqlalchemy import Engine, event, func, insert, inspect, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from content.manifest import (
@@ -90,8 +91,17 @@ def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
     if session.info.get("screens_bumped"):
         return
     if any(_changes_screens(o) for o in chain(session.new, session.dirty, session.deleted)):
-        session.execute(update(ScreenVersion).where(ScreenVersion.id == 1)
-                        .values(value=ScreenVersion.value + 1))
+        bumped = session.execute(update(ScreenVersion).where(ScreenVersion.id == 1)
+                                 .values(value=ScreenVersion.value + 1))
+        if not bumped.rowcount:   # type: ignore[attr-defined]
+            # The counter's row is missing (an emptied database): start it; if another
+            # process just did, count on theirs.
+            try:
+                with session.begin_nested():
+                    session.execute(insert(ScreenVersion).values(id=1, value=1))
+            except IntegrityError:
+                session.execute(update(ScreenVersion).where(ScreenVersion.id == 1)
+                                .values(value=ScreenVersion.value + 1))
         session.info["screens_bumped"] = True
 
 
@@ -340,6 +350,7 @@ class VersionWatcher:
         self.version: int | None = None
         self.thread: threading.Thread | None = None
         self.engine: Engine | None = None
+        self.stopping = threading.Event()
 
     def start(self, engine: Engine) -> None:
         """Start reading the counter through engine (once per process)."""
@@ -350,8 +361,14 @@ class VersionWatcher:
                                                name="vitrina-screen-version")
                 self.thread.start()
 
+    def stop(self) -> None:
+        """Stop reading the counter (the app is going away)."""
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(2)
+
     def _run(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             try:
                 assert self.engine is not None
                 with self.engine.connect() as conn:
@@ -364,7 +381,7 @@ class VersionWatcher:
                     if value != self.version:
                         self.version = int(value)
                         self.cond.notify_all()
-            time.sleep(self.INTERVAL)
+            self.stopping.wait(self.INTERVAL)
 
     def wait_change(self, engine: Engine, known: int, timeout: float) -> int | None:
         """Block until the counter differs from known (its new value) or timeout (None)."""
