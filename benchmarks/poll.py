@@ -167,18 +167,9 @@ def main() -> None:
             bare.terminate()
             bare.wait()
         port = free_port()
-        server = start_gunicorn("server.wsgi:make_app()", port, max(64, DISPLAYS // 2 + 20),
-                                instance)
+        server = start_gunicorn("server.wsgi:make_app()", port, 64, instance)
         try:
-            etags = {}
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            for token in tokens:
-                conn.request("GET", "/api/device/v1/manifest",
-                             headers={"Authorization": f"Bearer {token}"})
-                r = conn.getresponse()
-                size = len(r.read())
-                etags[token] = r.getheader("ETag") or ""
-            print(f"manifest size: {size} bytes")
+            etags = warm_up(port, tokens)
 
             def unchanged(n: int) -> tuple[str, dict[str, str]]:
                 token = tokens[n % len(tokens)]
@@ -191,15 +182,41 @@ def main() -> None:
 
             polls = hammer(port, unchanged, 304)
             manifests = hammer(port, full, 200)
-            report("(a) bare WSGI, 2 KB JSON", baseline)
-            report("(b) unchanged poll (304)", polls)
-            report("(c) full manifest (200)", manifests)
-            print(f"ratio b/a: {polls[0] / baseline[0]:.2f} (target ≥ 0.8)   "
-                  f"ratio c/a: {manifests[0] / baseline[0]:.2f}")
+        finally:
+            server.terminate()
+            server.wait()
+        report("(a) bare WSGI, 2 KB JSON", baseline)
+        report("(b) unchanged poll (304)", polls)
+        report("(c) full manifest (200)", manifests)
+        print(f"ratio b/a: {polls[0] / baseline[0]:.2f} (target ≥ 0.8)   "
+              f"ratio c/a: {manifests[0] / baseline[0]:.2f}", flush=True)
+        # Every display holds a thread while it waits: size the pool for all of them.
+        port = free_port()
+        server = start_gunicorn("server.wsgi:make_app()", port, DISPLAYS // 2 + 50, instance)
+        try:
+            etags = warm_up(port, tokens)
             publish_to_screen(port, tokens, etags, instance, draft_id)
         finally:
             server.terminate()
             server.wait()
+
+
+def warm_up(port: int, tokens: list[str]) -> dict[str, str]:
+    """Fetch every manifest a few times on fresh connections, so every worker has built
+    it (as after a day of polling); return the ETags."""
+    etags: dict[str, str] = {}
+    size = 0
+    for _round in range(3):
+        for token in tokens:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/api/device/v1/manifest",
+                         headers={"Authorization": f"Bearer {token}", "Connection": "close"})
+            r = conn.getresponse()
+            size = len(r.read())
+            etags[token] = r.getheader("ETag") or ""
+            conn.close()
+    print(f"manifest size: {size} bytes", flush=True)
+    return etags
 
 
 def publish_to_screen(port: int, tokens: list[str], etags: dict[str, str], instance: Path,

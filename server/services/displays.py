@@ -15,7 +15,7 @@ import hmac
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain
 from typing import Any
@@ -396,6 +396,17 @@ class VersionWatcher:
             return self.version
 
 
+@dataclass
+class SharedInputs:
+    """What many displays' manifests are built from, read once per counter value:
+    the items of each place in the tree, each school's timetable, each node's school."""
+
+    version: int
+    items: dict[tuple[int, ...], list[ItemContent]] = field(default_factory=dict)
+    timetables: dict[int, Any] = field(default_factory=dict)
+    schools: dict[str, int | None] = field(default_factory=dict)
+
+
 class ManifestCache:
     """Manifests of this process's displays, and which token belongs to which display."""
 
@@ -404,6 +415,14 @@ class ManifestCache:
         self.manifests: dict[int, CachedManifest] = {}
         self.tokens: dict[str, tuple[int, int]] = {}   # token hash → (display id, version)
         self.watcher = VersionWatcher()
+        self.shared: SharedInputs | None = None
+
+    def inputs(self, version: int) -> SharedInputs:
+        """The shared inputs at this counter value (a new, empty set when it moved)."""
+        with self.lock:
+            if self.shared is None or self.shared.version != version:
+                self.shared = SharedInputs(version)
+            return self.shared
 
 
 def cache() -> ManifestCache:
@@ -471,17 +490,29 @@ def _item_content(item: ContentItem) -> ItemContent:
         qa=tuple((e["question"], e["answer"]) for e in item.data.get("qa", [])))
 
 
-def build_for(session: Session, display: Display, now: datetime) -> dict[str, Any]:
-    """The manifest of display at now, from the database."""
-    ancestors = [int(x) for x in display.org.path.strip("/").split("/") if x]
-    items = session.scalars(select(ContentItem).where(
-        ContentItem.org_id.in_(ancestors), ContentItem.state == "published",
-        (ContentItem.ends_at.is_(None)) | (ContentItem.ends_at > now)))
-    school = _school_of(session, display.org)
+def build_for(session: Session, display: Display, now: datetime,
+              shared: SharedInputs | None = None) -> dict[str, Any]:
+    """The manifest of display at now, from the database (or inputs already read)."""
+    shared = shared or SharedInputs(version=-1)
+    ancestors = tuple(int(x) for x in display.org.path.strip("/").split("/") if x)
+    items = shared.items.get(ancestors)
+    if items is None:
+        items = shared.items[ancestors] = [_item_content(i) for i in session.scalars(
+            select(ContentItem).where(
+                ContentItem.org_id.in_(ancestors), ContentItem.state == "published",
+                (ContentItem.ends_at.is_(None)) | (ContentItem.ends_at > now)))]
+    if display.org.path not in shared.schools:
+        found = _school_of(session, display.org)
+        shared.schools[display.org.path] = found.id if found is not None else None
+    school_id = shared.schools[display.org.path]
     timetable = None
     windows = None
-    if school is not None:
-        tt = tts.build(session, school)
+    if school_id is not None:
+        tt = shared.timetables.get(school_id)
+        if tt is None:
+            school = session.get(Organisation, school_id)
+            assert school is not None
+            tt = shared.timetables[school_id] = tts.build(session, school)
         target = tts.parse_target(display.timetable_target or "school:") \
             if (display.timetable_target or "school:").partition(":")[0] in (
                 "school", "class", "group", "teacher", "room", "building") else None
@@ -494,7 +525,7 @@ def build_for(session: Session, display: Display, now: datetime) -> dict[str, An
         locale=display.locale, layout=display.layout, orientation=display.orientation,
         width=display.width, height=display.height, power_on=display.power_on,
         power_off=display.power_off, off_when_no_school=display.off_when_no_school)
-    return build_manifest(info, [_item_content(i) for i in items], timetable, now, windows)
+    return build_manifest(info, items, timetable, now, windows)
 
 
 def manifest(session: Session, display_id: int, version: int) -> CachedManifest:
@@ -506,7 +537,7 @@ def manifest(session: Session, display_id: int, version: int) -> CachedManifest:
     display = session.get(Display, display_id)
     if display is None:
         raise NotFound(_("No such display."))
-    doc = build_for(session, display, now)
+    doc = build_for(session, display, now, cache().inputs(version))
     body = canonical_json(doc)
     built = CachedManifest(version, datetime.fromisoformat(doc["next_change_at"]),
                            manifest_etag(body), body,
