@@ -180,7 +180,11 @@ def main() -> None:
                 return "/api/device/v1/manifest", {
                     "Authorization": f"Bearer {tokens[n % len(tokens)]}"}
 
+            # A first round lets each worker meet each display (as after a morning of
+            # polling); the second is measured.
+            hammer(port, unchanged, 304)
             polls = hammer(port, unchanged, 304)
+            hammer(port, full, 200)
             manifests = hammer(port, full, 200)
         finally:
             server.terminate()

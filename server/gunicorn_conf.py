@@ -16,14 +16,15 @@ worker_class = "gthread"
 #: waits (cheaply: one thread per process watches the change counter for all of them), so
 #: workers × threads should exceed the number of displays served.
 threads = int(os.environ.get("VITRINA_THREADS", "64"))
-#: A request taking longer than this (seconds) restarts its worker; long polls wait ≤ 30 s.
+#: A worker silent for this long (seconds) is restarted; long polls wait ≤ 55 s.
 timeout = int(os.environ.get("VITRINA_TIMEOUT", "60"))
 graceful_timeout = 30
 #: Keep connections from displays open between polls.
 keepalive = 10
-#: Recycle workers now and then so a slow leak cannot grow for ever.
-max_requests = 10000
-max_requests_jitter = 1000
+#: Recycle workers now and then so a slow leak cannot grow for ever (rarely: thousands of
+#: displays poll every few seconds, and a fresh worker starts with empty manifest caches).
+max_requests = 200000
+max_requests_jitter = 20000
 #: Access log to stdout in the combined format with the request time (VITRINA_ACCESS_LOG="" off).
 accesslog = os.environ.get("VITRINA_ACCESS_LOG", "-") or None
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
