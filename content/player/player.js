@@ -429,7 +429,15 @@
     });
   }
 
+  function registerWorker() {
+    if (PREVIEW || !("serviceWorker" in navigator)) { return; }
+    navigator.serviceWorker.register("sw.js").then(null, function () {
+      /* without it the player still plays; it just needs the network to start */
+    });
+  }
+
   function start() {
+    registerWorker();
     var nodes = document.querySelectorAll("[data-text]"), i;
     for (i = 0; i < nodes.length; i++) { nodes[i].textContent = text(nodes[i].getAttribute("data-text")); }
     setInterval(tick, TICK_MS);

@@ -11,7 +11,8 @@ from server.access import public
 
 bp = Blueprint("player", __name__)
 
-FILES = {"index.html": "text/html", "player.js": "text/javascript", "player.css": "text/css"}
+FILES = {"index.html": "text/html", "player.js": "text/javascript", "player.css": "text/css",
+         "sw.js": "text/javascript"}
 
 
 def _file(name: str) -> Response:

@@ -148,3 +148,22 @@ def test_the_fleet_preview_plays_the_display_s_manifest(page: Any, server: Serve
     frame = page.frame_locator("[data-testid=preview]")
     # School A's standing alert covers everything on its screens.
     frame.locator("[data-testid=alert] >> text=Alert A").wait_for(timeout=15_000)
+
+
+def test_a_reloaded_player_starts_without_the_server(page: Any, app: Flask, server: Server,
+                                                     world: World) -> None:
+    _quiet_school(app, world)
+    with app.test_request_context():
+        _display, token = displays.create_with_token(system_ctx(db.session, "test"), {
+            "org_id": world.ids["a"], "name": "Canteen", "locale": "en"})
+        db.session.commit()
+    page.add_init_script(f"localStorage.setItem('vitrina.token', {token!r});")
+    page.goto(f"{server.url}/player/")
+    page.locator("[data-testid=main] >> text=News of school A").wait_for(timeout=15_000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null ||"
+                           " navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function("async () => (await caches.keys()).includes('vitrina-player-v1')")
+    server.stop()
+    page.reload()    # a screen rebooted while the server is down
+    page.locator("[data-testid=main] >> text=News of school A").wait_for(timeout=15_000)
+    page.locator("[data-testid=stale]").wait_for(timeout=60_000)

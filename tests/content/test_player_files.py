@@ -12,13 +12,14 @@ PLAYER = resources.files("content").joinpath("player")
 
 def test_the_player_is_small() -> None:
     total = sum(len(PLAYER.joinpath(n).read_bytes())
-                for n in ("index.html", "player.js", "player.css"))
+                for n in ("index.html", "player.js", "player.css", "sw.js"))
     assert total < 100 * 1024
 
 
-def test_the_script_is_es2017() -> None:
+@pytest.mark.parametrize("name", ["player.js", "sw.js"])
+def test_the_scripts_are_es2017(name: str) -> None:
     # esprima 4 knows ECMAScript up to 2017: anything newer fails to parse.
-    esprima.parseScript(PLAYER.joinpath("player.js").read_text("utf-8"))
+    esprima.parseScript(PLAYER.joinpath(name).read_text("utf-8"))
 
 
 @pytest.mark.parametrize("newer", ["var a = b?.c;", "var a = b ?? c;",
