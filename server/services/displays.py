@@ -301,6 +301,22 @@ def list_displays(ctx: Ctx, org_id: int | None = None, group: str = "") -> list[
     return found
 
 
+def update_display(ctx: Ctx, display: Display, fields: dict[str, Any]) -> Display:
+    """Change where a display hangs and how it plays (its screen follows within seconds)."""
+    org = _org_for(ctx, int(fields["org_id"]))
+    display.org_id = org.id
+    changed = {}
+    for key, value in _display_fields(fields).items():
+        if getattr(display, key) != value:
+            changed[key] = str(value)
+            setattr(display, key, value)
+    ctx.session.flush()
+    ctx.session.refresh(display)
+    audit.record(ctx, "display.update", ("display", display.id), org,
+                 f"Display “{display.name}” changed", name=display.name, after=changed)
+    return display
+
+
 def revoke(ctx: Ctx, display: Display) -> None:
     """Take the token away: the display answers 401 and falls back to pairing."""
     if display.status == "revoked":

@@ -63,6 +63,9 @@ def describe_event(event: AuditEvent) -> str:
         return _("Paired display “%(name)s”", name=d.get("name", ""))
     if action == "display.create":
         return _("Added display “%(name)s” with a token", name=d.get("name", ""))
+    if action == "display.update":
+        return _("Changed display “%(name)s”: %(fields)s", name=d.get("name", ""),
+                 fields=", ".join(sorted(d.get("after", {}))))
     if action == "display.dark":
         return _("Display “%(name)s” went dark", name=d.get("name", ""))
     if action == "display.back":

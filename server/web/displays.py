@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from content.manifest import canonical_json, media_named
 from server.access import request_ctx, requires
-from server.display_schemas import PairIn
+from server.display_schemas import DisplayIn, PairIn
 from server.errors import Invalid
 from server.models.base import utcnow
 from server.models.media import MediaAsset
@@ -72,10 +72,34 @@ def index() -> Any:
         else True)
 
 
-def _pair_form(form: dict[str, Any], errors: dict[str, str], status: int) -> Any:
+def _pair_form(form: dict[str, Any], errors: dict[str, str], status: int,
+               display: Any = None) -> Any:
     rows = orgs.as_tree(orgs.visible_orgs(request_ctx(), DISPLAY_MANAGE))
     return render_template("displays/pair.html", form=form, errors=errors,
-                           org_rows=rows), status
+                           org_rows=rows, display=display), status
+
+
+def _read_form(model: Any) -> Any:
+    """The display form as model: groups split and lower-cased, the checkbox read."""
+    raw: dict[str, Any] = {}
+    for key in _FIELDS:
+        value = request.form.get(key, "").strip()
+        if key == "off_when_no_school":
+            raw[key] = key in request.form
+        elif key == "groups":
+            raw[key] = [g.strip().lower() for g in value.replace(";", ",").split(",")
+                        if g.strip()]
+        elif value != "" and (key != "code" or model is PairIn):
+            raw[key] = value
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise Invalid(field_errors(exc)) from None
+
+
+def _field_errors(exc: Invalid) -> dict[str, str]:
+    """Errors by form field ("groups.0" shows at "groups")."""
+    return {k.split(".")[0]: v for k, v in reversed(errors_by_field(exc).items())}
 
 
 @bp.route("/pair", methods=["GET", "POST"])
@@ -85,26 +109,12 @@ def pair() -> Any:
     if request.method == "GET":
         return _pair_form({"code": request.args.get("code", ""), "orientation": "landscape",
                            "layout": "standard", "locale": "ru"}, {}, 200)
-    raw: dict[str, Any] = {}
-    for key in _FIELDS:
-        value = request.form.get(key, "").strip()
-        if key == "off_when_no_school":
-            raw[key] = key in request.form
-        elif key == "groups":
-            raw[key] = [g.strip().lower() for g in value.replace(";", ",").split(",")
-                        if g.strip()]
-        elif value != "":
-            raw[key] = value
     try:
-        try:
-            data = PairIn.model_validate(raw)
-        except ValidationError as exc:
-            raise Invalid(field_errors(exc)) from None
-        fields = data.model_dump(exclude={"code"})
-        display = displays.pair_display(request_ctx(), data.code, fields)
+        data = _read_form(PairIn)
+        display = displays.pair_display(request_ctx(), data.code,
+                                        data.model_dump(exclude={"code"}))
     except Invalid as exc:
-        errors = {k.split(".")[0]: v for k, v in reversed(errors_by_field(exc).items())}
-        return _pair_form(dict(request.form), errors, 422)
+        return _pair_form(dict(request.form), _field_errors(exc), 422)
     flash(_("Paired: “%(name)s” will start showing its content within seconds.",
             name=display.name), "ok")
     return redirect(url_for("displays.show", display_id=display.id))
@@ -143,6 +153,27 @@ def preview_media(display_id: int, sha256: str) -> Any:
     if asset is None:
         abort(404)
     return media_service.send(asset)
+
+
+@bp.route("/<int:display_id>/edit", methods=["GET", "POST"])
+@requires(DISPLAY_MANAGE)
+def edit(display_id: int) -> Any:
+    """Change where a display hangs and how it plays."""
+    ctx = request_ctx()
+    display = displays.get_display(ctx, display_id, DISPLAY_MANAGE)
+    if request.method == "GET":
+        form = {k: getattr(display, k) for k in _FIELDS if k not in ("code", "groups")}
+        form["groups"] = ", ".join(display.groups or [])
+        form["power_on"] = display.power_on.strftime("%H:%M") if display.power_on else ""
+        form["power_off"] = display.power_off.strftime("%H:%M") if display.power_off else ""
+        form["floor"] = "" if display.floor is None else display.floor
+        return _pair_form(form, {}, 200, display)
+    try:
+        displays.update_display(ctx, display, _read_form(DisplayIn).model_dump())
+    except Invalid as exc:
+        return _pair_form(dict(request.form), _field_errors(exc), 422, display)
+    flash(_("Saved; the screen follows within seconds."), "ok")
+    return redirect(url_for("displays.show", display_id=display.id))
 
 
 @bp.post("/<int:display_id>/revoke")

@@ -128,3 +128,41 @@ def test_going_dark_and_coming_back_is_noticed(app: Flask, client: FlaskClient, 
             AuditEvent.object_id == str(world.tt["display_a"]))))
     assert actions[-2:] == ["display.dark", "display.back"]
     assert 'data-testid="dark-displays"' not in client.get("/displays/").get_data(as_text=True)
+
+
+def test_changing_a_display_reaches_its_screen(app: Flask, client: FlaskClient, world: World,
+                                                auth: AuthActions) -> None:
+    from server.services import displays
+
+    with app.test_request_context():
+        display, token = displays.create_with_token(system_ctx_for_test(), {
+            "org_id": world.ids["a"], "name": "Hall", "groups": ["hall"]})
+        db.session.commit()
+        display_id = display.id
+    device = app.test_client()
+    auth_header = {"Authorization": f"Bearer {token}"}
+    before = device.get("/api/device/v1/manifest", headers=auth_header)
+    auth.login("admin")
+    form = client.get(f"/displays/{display_id}/edit").get_data(as_text=True)
+    assert 'value="Hall"' in form and 'name="code"' not in form
+    r = client.post(f"/displays/{display_id}/edit", data={
+        "name": "Main hall", "org_id": str(world.ids["a1"]), "groups": "Hall, Stage",
+        "layout": "fullscreen", "orientation": "landscape", "locale": "en", "floor": "2"})
+    assert r.status_code == 302, r.get_data(as_text=True)[:1500]
+    after = device.get("/api/device/v1/manifest",
+                       headers={**auth_header, "If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    shown = after.get_json()["display"]
+    assert (shown["name"], shown["layout"], shown["groups"]) == ("Main hall", "fullscreen",
+                                                                  ["hall", "stage"])
+    bad = client.post(f"/displays/{display_id}/edit", data={
+        "name": "", "org_id": str(world.ids["a"]), "groups": "no spaces allowed"})
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert 'id="err-name"' in page and 'id="err-groups"' in page
+
+
+def system_ctx_for_test() -> object:
+    from server.services.context import system_ctx
+
+    return system_ctx(db.session, "test")

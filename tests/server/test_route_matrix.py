@@ -282,6 +282,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
         DISPLAY_VIEW, lambda w, side: "/displays/{}/media/{}".format(
             w.tt["display_a" if side == "in" else "display_b"],
             w.media["media_a" if side == "in" else "media_b"]), scoped=True),
+    ("displays.edit", "GET"): Rule(ADMIN, tt_obj("display", "/displays/{o}/edit"),
+                                   scoped=True),
+    ("displays.edit", "POST"): Rule(ADMIN, tt_obj("display", "/displays/{o}/edit"),
+                                    scoped=True),
     ("displays.revoke", "POST"): Rule(ADMIN, tt_obj("display", "/displays/{o}/revoke"),
                                       scoped=True),
     ("player.index", "GET"): Rule(PUBLIC, fixed("/player/")),
