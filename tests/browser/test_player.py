@@ -65,6 +65,18 @@ def _quiet_school(app: Flask, world: World) -> None:
         db.session.commit()
 
 
+def _playing_news(page: Any, app: Flask, server: Server, world: World, name: str) -> None:
+    """A display of school A, its token already in the browser, playing school A's news."""
+    _quiet_school(app, world)
+    with app.test_request_context():
+        _display, token = displays.create_with_token(system_ctx(db.session, "test"), {
+            "org_id": world.ids["a"], "name": name, "locale": "en"})
+        db.session.commit()
+    page.add_init_script(f"localStorage.setItem('vitrina.token', {token!r});")
+    page.goto(f"{server.url}/player/")
+    page.locator("[data-testid=main] >> text=News of school A").wait_for(timeout=15_000)
+
+
 def test_pairing_then_news_then_an_alert_over_it_then_its_end(
         page: Any, app: Flask, server: Server, world: World) -> None:
     _quiet_school(app, world)
@@ -95,14 +107,7 @@ def test_pairing_then_news_then_an_alert_over_it_then_its_end(
 
 def test_offline_it_keeps_playing_and_says_since_when(page: Any, app: Flask, server: Server,
                                                       world: World) -> None:
-    _quiet_school(app, world)
-    with app.test_request_context():
-        _display, token = displays.create_with_token(system_ctx(db.session, "test"), {
-            "org_id": world.ids["a"], "name": "Corridor", "locale": "en"})
-        db.session.commit()
-    page.add_init_script(f"localStorage.setItem('vitrina.token', {token!r});")
-    page.goto(f"{server.url}/player/")
-    page.locator("[data-testid=main] >> text=News of school A").wait_for(timeout=15_000)
+    _playing_news(page, app, server, world, "Corridor")
     assert not page.locator("[data-testid=stale]").is_visible()
     server.stop()
     stale = page.locator("[data-testid=stale]")
@@ -152,14 +157,7 @@ def test_the_fleet_preview_plays_the_display_s_manifest(page: Any, server: Serve
 
 def test_a_reloaded_player_starts_without_the_server(page: Any, app: Flask, server: Server,
                                                      world: World) -> None:
-    _quiet_school(app, world)
-    with app.test_request_context():
-        _display, token = displays.create_with_token(system_ctx(db.session, "test"), {
-            "org_id": world.ids["a"], "name": "Canteen", "locale": "en"})
-        db.session.commit()
-    page.add_init_script(f"localStorage.setItem('vitrina.token', {token!r});")
-    page.goto(f"{server.url}/player/")
-    page.locator("[data-testid=main] >> text=News of school A").wait_for(timeout=15_000)
+    _playing_news(page, app, server, world, "Canteen")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null ||"
                            " navigator.serviceWorker.ready.then(() => true)")
     page.wait_for_function("async () => (await caches.keys()).includes('vitrina-player-v1')")
