@@ -32,6 +32,9 @@ MANIFEST_VERSION = 1
 #: How many local days a manifest covers, from today's midnight.
 HORIZON_DAYS = 2
 LAYOUTS = ("standard", "fullscreen", "portrait", "timetable")
+TRANSITIONS = ("fade", "slide", "none")
+#: Where on the screen an item plays: the main area, or the running line at the bottom.
+ZONES = ("main", "ticker")
 ORIENTATIONS = ("landscape", "portrait")
 
 
@@ -54,6 +57,9 @@ class DisplayInfo:
     power_off: time | None = None
     #: Dark on days without lessons (weekends, holidays) when the school's calendar says so.
     off_when_no_school: bool = False
+    transition: str = "fade"
+    #: A touch screen: polls take votes on the screen.
+    touch: bool = False
 
     def rules_display(self) -> Display:
         """The publication rules' view of this display."""
@@ -83,7 +89,9 @@ class ItemContent:
     fit: str = "contain"
     qr_url: str | None = None
     qr_svg: str | None = None
-    options: tuple[str, ...] = ()
+    zone: str = "main"
+    #: A poll's answers as (id, label): the id is what a touch vote sends.
+    options: tuple[tuple[int, str], ...] = ()
     qa: tuple[tuple[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -148,7 +156,7 @@ def _item(content: ItemContent, spans: list[tuple[datetime, datetime]],
           zone: ZoneInfo) -> dict[str, Any]:
     rule = content.rule
     out: dict[str, Any] = {
-        "id": rule.id, "kind": rule.kind, "zone": "main", "title": content.title,
+        "id": rule.id, "kind": rule.kind, "zone": content.zone, "title": content.title,
         "duration": rule.duration, "priority": rule.priority,
         "windows": [[_iso(a, zone), _iso(b, zone)] for a, b in spans],
     }
@@ -160,7 +168,7 @@ def _item(content: ItemContent, spans: list[tuple[datetime, datetime]],
     if content.qr_url:
         out["qr"] = {"url": content.qr_url, "svg": content.qr_svg or ""}
     if content.options:
-        out["options"] = list(content.options)
+        out["options"] = [{"id": i, "label": label} for i, label in content.options]
     if content.qa:
         out["qa"] = [{"question": q, "answer": a} for q, a in content.qa]
     if rule.kind == "alert":
@@ -204,6 +212,7 @@ def build_manifest(display: DisplayInfo, items: Iterable[ItemContent],
             "id": display.id, "name": display.name, "timezone": display.timezone,
             "locale": display.locale, "layout": display.layout,
             "orientation": display.orientation,
+            "transition": display.transition, "touch": display.touch,
             "resolution": [display.width, display.height],
             "power": {
                 "on": display.power_on.strftime("%H:%M") if display.power_on else None,

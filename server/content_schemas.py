@@ -55,6 +55,9 @@ class ItemFields(Input):
         default_factory=list, max_length=12)
     media_id: int | None = None
     fit: Fit = "contain"
+    zone: Literal["main", "ticker"] = Field(
+        default="main", description="Where a news item or link plays: the main area, or the "
+                                    "running line at the bottom of the screen.")
     starts_at: Moment = None
     ends_at: Moment = None
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(default_factory=list,
@@ -154,6 +157,7 @@ class ItemOut(Output):
     options: list[PollOptionOut]
     media: MediaOut | None
     fit: Fit
+    zone: Literal["main", "ticker"]
     starts_at: datetime | None
     ends_at: datetime | None
     weekdays: list[int]

@@ -29,6 +29,8 @@ class DisplayIn(Input):
     power_on: time | None = None
     power_off: time | None = None
     off_when_no_school: bool = False
+    transition: Literal["fade", "slide", "none"] = "fade"
+    touch: bool = False
     timetable_target: Annotated[str, StringConstraints(
         strip_whitespace=True, max_length=120,
         pattern=r"^$|^(school|building|class|group|teacher|room):.*$")] = ""

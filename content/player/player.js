@@ -5,8 +5,12 @@
  * keeps the last manifest in localStorage and the media in the Cache API where there is one,
  * and switches items, alerts and timetable widgets by the clock.
  *
+ * On a touch screen a poll takes votes on the screen: one per poll in each kiosk session (a
+ * session ends when the screen has been left alone for a minute). Remote actions (reload,
+ * clear the cache) arrive in heartbeat replies.
+ *
  * Tests drive the clock with ?now=ISO (the clock starts there and runs on) or
- * window.vitrinaSetNow(iso).
+ * window.vitrinaSetNow(iso), and send a heartbeat at once with window.vitrinaHeartbeat().
  */
 (function () {
   "use strict";
@@ -17,6 +21,11 @@
   var PREVIEW_EVERY = 10000;
   var WAIT = 25;
   var TICK_MS = 250;
+  var HEARTBEAT_EVERY = 60000;
+  // A touch holds the current item this long, and a kiosk session ends after SESSION_IDLE.
+  var TOUCH_HOLD = 20000;
+  var SESSION_IDLE = 60000;
+  var TRANSITION_MS = 600;
   var TEXT = {
     ru: {
       pair_title: "Экран ещё не привязан",
@@ -26,7 +35,9 @@
       none: "Сегодня уроков нет", ends: "до звонка", min: "мин", now: "Сейчас",
       next: "Далее", free_until: "Свободен до ", free_day: "Свободен до конца дня",
       changes: "Замены", no_changes: "Замен нет", vote: "Голосуйте с телефона",
-      open: "Наведите камеру телефона", cancelled: "отменён"
+      open: "Наведите камеру телефона", cancelled: "отменён",
+      tap: "Коснитесь ответа, чтобы проголосовать", thanks: "Спасибо! Ваш голос учтён.",
+      voted: "Вы уже проголосовали", votes: "голосов", failed: "Не получилось: "
     },
     en: {
       pair_title: "This screen is not paired yet",
@@ -36,7 +47,9 @@
       none: "No lessons today", ends: "bell in", min: "min", now: "Now",
       next: "Next", free_until: "Free until ", free_day: "Free for the rest of the day",
       changes: "Changes", no_changes: "No changes", vote: "Vote with your phone",
-      open: "Point your phone's camera here", cancelled: "cancelled"
+      open: "Point your phone's camera here", cancelled: "cancelled",
+      tap: "Tap an answer to vote", thanks: "Thank you! Your vote is counted.",
+      voted: "You have voted", votes: "votes", failed: "That did not work: "
     }
   };
 
@@ -60,7 +73,13 @@
     order: 0,
     media: {},
     backoff: 2000,
-    polling: false
+    polling: false,
+    doneAction: parseInt(read("doneAction") || "0", 10) || 0,
+    lastTouch: 0,
+    session: newSession(),
+    voted: {},
+    results: {},
+    tickerKey: null
   };
   var offset = 0;
 
@@ -72,6 +91,15 @@
       else { storage.setItem("vitrina." + key, value); }
     } catch (e) { /* a full or disabled storage: play from memory */ }
   }
+  function newSession() {
+    var out = "", i, chars = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    var random = window.crypto && window.crypto.getRandomValues ?
+      window.crypto.getRandomValues(new Uint8Array(20)) : null;
+    for (i = 0; i < 20; i++) {
+      out += chars.charAt((random ? random[i] : Math.floor(Math.random() * 256)) % chars.length);
+    }
+    return out;
+  }
   function parseJSON(text) { try { return text ? JSON.parse(text) : null; } catch (e) { return null; } }
 
   // --- the clock ---------------------------------------------------------------------------
@@ -80,6 +108,8 @@
     if (match) { offset = Date.parse(decodeURIComponent(match[1])) - Date.now(); }
   })();
   window.vitrinaSetNow = function (iso) { offset = Date.parse(iso) - Date.now(); tick(); };
+  // Send a heartbeat now (tests, and the kiosk agent after it learns of a remote action).
+  window.vitrinaHeartbeat = function () { heartbeat(); };
   function now() { return Date.now() + offset; }
 
   function text(key) {
@@ -183,9 +213,31 @@
 
   function heartbeat() {
     if (!state.token) { return; }
-    request("POST", API + "/heartbeat", { etag: state.etag, client_version: "player-1" }, auth(),
-            function () { /* the next one will tell */ });
+    var report = { etag: state.etag, client_version: "player-1", done_action: state.doneAction };
+    request("POST", API + "/heartbeat", report, auth(), function (status, xhr) {
+      var answer = status === 200 ? parseJSON(xhr.responseText) : null;
+      var actions = (answer && answer.actions) || [], i;
+      for (i = 0; i < actions.length; i++) {
+        if (actions[i].id > state.doneAction) { carryOut(actions[i]); return; }
+      }
+    });
   }
+
+  // A remote action from the fleet page: noted as done first, since it reloads the page.
+  function carryOut(action) {
+    state.doneAction = action.id;
+    write("doneAction", String(action.id));
+    if (action.action === "clear_cache") {
+      write("manifest", null);
+      write("etag", null);
+      if (window.caches) {
+        window.caches["delete"]("vitrina-media").then(reload, reload);
+        return;
+      }
+    }
+    reload();
+  }
+  function reload() { window.location.reload(); }
 
   // --- media ---------------------------------------------------------------------------------
   function loadMedia() {
@@ -243,12 +295,24 @@
     $("widget").innerHTML = "";
     $("bell").textContent = "";
     $("alert").hidden = true;
+    $("ticker").hidden = true;
+    state.tickerKey = null;
   }
 
+  function touchScreen() { return !PREVIEW && state.manifest && state.manifest.display.touch; }
+
   function renderItem(item) {
-    var main = $("main");
-    main.innerHTML = "";
+    var main = $("main"), i;
+    var transition = (state.manifest && state.manifest.display.transition) || "none";
+    var old = main.children, same = old.length &&
+      old[old.length - 1].getAttribute("data-item") === String(item.id);
+    if (transition === "none" || same) {
+      main.innerHTML = "";
+    } else {
+      for (i = 0; i < old.length; i++) { leave(old[i], transition); }
+    }
     var box = el("section", "item item-" + item.kind);
+    if (transition !== "none" && !same) { box.className += " enter-" + transition; }
     box.setAttribute("data-item", item.id);
     if (item.media) {
       var url = state.media[item.media.sha256];
@@ -269,22 +333,107 @@
       box.appendChild(body);
     }
     if (item.options) {
-      var list = el("ol", "options"), i;
-      for (i = 0; i < item.options.length; i++) { list.appendChild(el("li", null, item.options[i])); }
-      box.appendChild(list);
+      box.appendChild(touchScreen() && item.kind === "poll" ? touchOptions(item) : plainOptions(item));
     }
     if (item.qa) {
       var n = Math.floor((now() / 1000) / 8) % item.qa.length;
       box.appendChild(el("p", "question", item.qa[n].question));
       box.appendChild(el("p", "answer", item.qa[n].answer));
     }
-    if (item.qr && item.qr.svg) {
+    if (item.qr && item.qr.svg && !(touchScreen() && item.kind === "poll")) {
       var qr = el("figure", "qr");
       qr.innerHTML = item.qr.svg;   // made by the server
       qr.appendChild(el("figcaption", null, item.kind === "poll" ? text("vote") : text("open")));
       box.appendChild(qr);
     }
     main.appendChild(box);
+  }
+
+  function leave(node, transition) {
+    if (node.className.indexOf(" leaving") >= 0) { return; }
+    node.className = node.className.replace(/ enter-\w+/, "") + " leaving leave-" + transition;
+    setTimeout(function () { if (node.parentNode) { node.parentNode.removeChild(node); } },
+               TRANSITION_MS);
+  }
+
+  function optionLabel(option) { return typeof option === "string" ? option : option.label; }
+
+  function plainOptions(item) {
+    var list = el("ol", "options"), i;
+    for (i = 0; i < item.options.length; i++) { list.appendChild(el("li", null, optionLabel(item.options[i]))); }
+    return list;
+  }
+
+  // A poll on a touch screen: answers are buttons until this session has voted, then results.
+  function touchOptions(item) {
+    var box = el("div", "touch-poll"), i;
+    var results = state.results[item.id];
+    if (state.voted[item.id] === state.session && results) {
+      box.appendChild(el("p", "touch-note", results.message || text("thanks")));
+      var total = results.total || 0;
+      for (i = 0; i < results.options.length; i++) {
+        var o = results.options[i], row = el("div", "result-row");
+        var share = total ? Math.round(100 * o.votes / total) : 0;
+        row.appendChild(el("span", "result-label", o.label));
+        var bar = el("span", "result-bar");
+        bar.style.width = share + "%";
+        row.appendChild(bar);
+        row.appendChild(el("span", "result-count", o.votes + " · " + share + "%"));
+        box.appendChild(row);
+      }
+      return box;
+    }
+    box.appendChild(el("p", "touch-note", results && results.error ? text("failed") + results.error : text("tap")));
+    for (i = 0; i < item.options.length; i++) {
+      var option = item.options[i];
+      if (typeof option === "string") { continue; }
+      var button = el("button", "vote-button", option.label);
+      button.type = "button";
+      button.setAttribute("data-option", option.id);
+      button.onclick = voteHandler(item, option.id);
+      box.appendChild(button);
+    }
+    return box;
+  }
+
+  function voteHandler(item, optionId) {
+    return function () {
+      var session = state.session;
+      var buttons = $("main").querySelectorAll(".vote-button"), i;
+      for (i = 0; i < buttons.length; i++) { buttons[i].disabled = true; }
+      request("POST", API + "/vote", { item_id: item.id, option_id: optionId, session: session },
+              auth(), function (status, xhr) {
+        var answer = parseJSON(xhr.responseText) || {};
+        if (status === 201) {
+          state.voted[item.id] = session;
+          state.results[item.id] = answer;
+        } else if (status === 422 && session === state.session) {
+          // Voted already in this session (another tab, a double tap): show where it stands.
+          state.voted[item.id] = session;
+          state.results[item.id] = { options: [], total: 0, message: text("voted") };
+        } else {
+          state.results[item.id] = { error: answer.message || String(status || "offline") };
+        }
+        state.lastTouch = Date.now();
+        renderItem(item);
+      });
+    };
+  }
+
+  function renderTicker(t) {
+    var items = state.manifest.items, i, titles = [];
+    for (i = 0; i < items.length; i++) {
+      if (items[i].zone === "ticker" && live(items[i], t)) { titles.push(items[i].title); }
+    }
+    var key = titles.join("\u0000");
+    if (key === state.tickerKey) { return; }
+    state.tickerKey = key;
+    var ticker = $("ticker"), run = $("ticker-run");
+    ticker.hidden = !titles.length;
+    run.textContent = titles.join("   •   ");
+    // About eight characters a second, however long the line is.
+    run.style.animationDuration = Math.max(12, Math.round(key.length / 8) + 10) + "s";
+    run.style.webkitAnimationDuration = run.style.animationDuration;
   }
 
   function renderAlert(alert) {
@@ -394,11 +543,19 @@
     for (i = 0; i < alerts.length && !alert; i++) { if (live(alerts[i], t)) { alert = alerts[i]; } }
     renderAlert(alert);
     var shown = [];
-    for (i = 0; i < items.length; i++) { if (live(items[i], t)) { shown.push(items[i]); } }
+    for (i = 0; i < items.length; i++) {
+      if (items[i].zone !== "ticker" && live(items[i], t)) { shown.push(items[i]); }
+    }
     var current = state.current;
     var stillOn = false;
     for (i = 0; i < shown.length; i++) { if (current && shown[i].id === current.id) { stillOn = true; } }
-    if (!stillOn || Date.now() - state.shownSince >= current.duration * 1000) {
+    var held = stillOn && Date.now() - state.lastTouch < TOUCH_HOLD;
+    if (state.lastTouch && Date.now() - state.lastTouch >= SESSION_IDLE) {
+      // The person has walked away: the next one votes afresh.
+      state.session = newSession();
+      state.lastTouch = 0;
+    }
+    if (!stillOn || (!held && Date.now() - state.shownSince >= current.duration * 1000)) {
       var next = null;
       if (shown.length) {
         state.order = stillOn ? (state.order + 1) % shown.length : Math.min(state.order, shown.length - 1);
@@ -408,10 +565,12 @@
       state.shownSince = Date.now();
       if (next) { renderItem(next); } else { $("main").innerHTML = ""; }
     }
+    renderTicker(t);
+    $("screen").className = "screen layout-" + state.manifest.display.layout +
+      ($("ticker").hidden ? "" : " has-ticker");
     renderBell(t);
     renderWidget(t);
     document.documentElement.lang = state.manifest.display.locale;
-    $("screen").className = "screen layout-" + state.manifest.display.layout;
   }
 
   function preview() {
@@ -436,13 +595,18 @@
     });
   }
 
+  function touched() { state.lastTouch = Date.now(); }
+
   function start() {
     registerWorker();
     var nodes = document.querySelectorAll("[data-text]"), i;
     for (i = 0; i < nodes.length; i++) { nodes[i].textContent = text(nodes[i].getAttribute("data-text")); }
     setInterval(tick, TICK_MS);
     if (PREVIEW) { preview(); return; }
-    setInterval(heartbeat, 60000);
+    setInterval(heartbeat, HEARTBEAT_EVERY);
+    document.addEventListener("pointerdown", touched, true);
+    document.addEventListener("touchstart", touched, true);
+    document.addEventListener("mousedown", touched, true);
     if (state.manifest) { loadMedia(); tick(); }
     if (state.token) { poll(); heartbeat(); } else { startPairing(); }
   }

@@ -1,4 +1,5 @@
-"""The device API (/api/device/v1/): pairing, the manifest, heartbeats and media.
+"""The device API (/api/device/v1/): pairing, the manifest, heartbeats, media, touch votes
+and screenshots.
 
 Displays speak it: the kiosk client and the Smart TV player. See DESIGN.md, "The
 device protocol". A display authenticates with its device token and reads only
@@ -16,12 +17,15 @@ from pydantic import Field, StringConstraints, ValidationError
 from sqlalchemy import select
 
 from server.access import device, public, request_ctx
-from server.errors import FieldError, Invalid, NotFound
+from server.errors import FieldError, Forbidden, Invalid, NotFound
 from server.extensions import db
+from server.models.content import ContentItem
 from server.models.media import MediaAsset
 from server.schemas import Input, field_errors
-from server.services import displays
+from server.services import content as content_service
+from server.services import displays, votes
 from server.services import media as media_service
+from server.services.context import Ctx
 
 bp = Blueprint("device", __name__, url_prefix="/api/device/v1")
 
@@ -42,6 +46,16 @@ class HeartbeatIn(Input):
     free_disk: Annotated[int, Field(ge=0, le=2**62)] | None = None
     cache_size: Annotated[int, Field(ge=0, le=2**62)] | None = None
     error: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    #: The id of the last remote action the display carried out.
+    done_action: Annotated[int, Field(ge=0, le=2**31)] | None = None
+
+
+class TouchVoteIn(Input):
+    item_id: Annotated[int, Field(ge=1)]
+    option_id: Annotated[int, Field(ge=1)]
+    #: The kiosk session (a new one after the screen has been left alone for a while).
+    session: Annotated[str, StringConstraints(min_length=8, max_length=64,
+                                              pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 def _json_body(model: type[Input], limit: int = 4096) -> Any:
@@ -140,10 +154,46 @@ def heartbeat() -> Any:
     body = _json_body(HeartbeatIn, MAX_HEARTBEAT_BYTES)
     report = {"last_etag": body.etag, "client_version": body.client_version,
               "uptime": body.uptime, "free_disk": body.free_disk,
-              "cache_size": body.cache_size, "last_error": body.error}
-    displays.record_heartbeat(db.session, g.display_id,
-                              {k: v for k, v in report.items() if v is not None})
-    return jsonify({"actions": []})
+              "cache_size": body.cache_size, "last_error": body.error,
+              "done_action": body.done_action}
+    actions = displays.record_heartbeat(db.session, g.display_id,
+                                        {k: v for k, v in report.items() if v is not None})
+    return jsonify({"actions": actions})
+
+
+@bp.post("/vote")
+@device
+def touch_vote() -> Any:
+    """A vote given on a touch screen, once per poll in each kiosk session."""
+    body = _json_body(TouchVoteIn)
+    built = displays.manifest(db.session, g.display_id, g.screen_version)
+    if not built.touch:
+        raise Forbidden(_("This display is not a touch screen."))
+    if body.item_id not in built.polls:
+        raise NotFound(_("This display shows no such poll."))
+    item = db.session.get(ContentItem, body.item_id)
+    if item is None:
+        raise NotFound(_("This display shows no such poll."))
+    ctx = Ctx(db.session, None, "display", f"display:{g.display_id}")
+    votes.cast_vote(ctx, item, body.option_id, f"display:{g.display_id}:{body.session}")
+    counts = content_service.poll_results(ctx, item)
+    return jsonify({"options": [{"id": o.id, "label": o.label, "votes": counts.get(o.id, 0)}
+                                for o in item.options],
+                    "total": sum(counts.values())}), 201
+
+
+@bp.post("/screenshot")
+@device
+def screenshot() -> Any:
+    """A picture of what the screen shows (PNG or JPEG, downscaled and kept for the fleet
+    page; one per display, each replaces the one before)."""
+    if (request.content_length or 0) > displays.MAX_SCREENSHOT_BYTES:
+        return jsonify({"error": "too_large",
+                        "message": _("A screenshot is at most 4 MB.")}), 413
+    raw = request.get_data(cache=False)
+    info = displays.store_screenshot(db.session, g.display_id, raw)
+    return jsonify({"taken_at": info.taken_at.isoformat(), "width": info.width,
+                    "height": info.height}), 201
 
 
 @bp.get("/media/<sha256>")

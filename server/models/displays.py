@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, Time
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, UTCDateTime, utcnow
@@ -41,6 +41,10 @@ class Display(Base):
     off_when_no_school: Mapped[bool] = mapped_column(Boolean, default=False)
     #: What its timetable widgets are about: "room:204", "class:7Б", "school:" or "".
     timetable_target: Mapped[str] = mapped_column(String(120), default="")
+    #: How one item gives way to the next: "fade", "slide" or "none".
+    transition: Mapped[str] = mapped_column(String(8), default="fade")
+    #: A touch screen: polls take votes on the screen itself (one per kiosk session).
+    touch: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     #: SHA-256 of the device token; the token itself is never stored.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -57,8 +61,26 @@ class Display(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     #: Was dark (no heartbeat for a while) when last checked; for "came back" notices.
     dark: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A remote action waiting for the display ("reload", "clear_cache", "repair"), sent in
+    #: heartbeat replies until the display reports action_id done.
+    action: Mapped[str | None] = mapped_column(String(16))
+    action_id: Mapped[int] = mapped_column(Integer, default=0)
+    action_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     org: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class DisplayScreenshot(Base):
+    """The last picture of its screen a kiosk sent (downscaled JPEG, one per display)."""
+
+    __tablename__ = "display_screenshots"
+
+    display_id: Mapped[int] = mapped_column(ForeignKey("displays.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class PairingRequest(Base):

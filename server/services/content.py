@@ -152,6 +152,8 @@ def _check_kind_fields(ctx: Ctx, kind: str, owner: Organisation, data: ItemField
         errors.append(FieldError("qa", _("Add at least one question with its answer.")))
     if kind == "poll" and len(data.options) < 2:
         errors.append(FieldError("options", _("A poll needs at least two answers.")))
+    if data.zone == "ticker" and kind not in ("news", "link"):
+        errors.append(FieldError("zone", _("Only news and links run in the ticker line.")))
     if kind == "media" and data.media_id is None:
         errors.append(FieldError("media_id", _("Choose an image or a video to show.")))
     if data.media_id is not None:
@@ -189,6 +191,8 @@ def _apply(ctx: Ctx, item: ContentItem, data: ItemFields) -> None:
         extra["qa"] = [e.model_dump() for e in data.qa]
     if item.kind == "media":
         extra["fit"] = data.fit
+    if data.zone == "ticker":
+        extra["zone"] = "ticker"
     if data.during and item.kind != "alert":
         extra["during"] = data.during
     item.data = extra
@@ -440,6 +444,7 @@ def to_out(ctx: Ctx, item: ContentItem) -> dict[str, Any]:
         "options": [{"id": o.id, "label": o.label, "votes": votes.get(o.id, 0)}
                     for o in item.options],
         "media": media, "fit": item.data.get("fit", "contain"),
+        "zone": item.data.get("zone", "main"),
         "starts_at": item.starts_at, "ends_at": item.ends_at,
         "weekdays": [int(d) for d in item.weekdays], "daily_start": item.daily_start,
         "daily_end": item.daily_end, "priority": item.priority, "duration": item.duration,

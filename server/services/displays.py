@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import secrets
 import threading
 import time
@@ -23,6 +24,7 @@ from typing import Any
 import segno
 from flask import Flask, current_app
 from flask_babel import gettext as _
+from PIL import Image
 from sqlalchemy import Engine, event, func, insert, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,7 +42,13 @@ from server.errors import FieldError, Forbidden, Invalid, NotFound, TooManyAttem
 from server.models import timetable as tt_models
 from server.models.base import utcnow
 from server.models.content import ContentItem, ContentTarget, PollOption
-from server.models.displays import Display, PairingAttempt, PairingRequest, ScreenVersion
+from server.models.displays import (
+    Display,
+    DisplayScreenshot,
+    PairingAttempt,
+    PairingRequest,
+    ScreenVersion,
+)
 from server.models.orgs import Organisation
 from server.rights import DISPLAY_MANAGE, DISPLAY_VIEW, can, scope_paths
 from server.services import audit
@@ -61,7 +69,8 @@ TOKEN_PREFIX = "dev_"
 MEDIA_EXT = {"jpeg": "jpg", "png": "png", "webp": "webp", "mp4": "mp4", "webm": "webm"}
 #: Fields a display reports about itself; changing them changes no screen.
 REPORT_FIELDS = frozenset({"last_seen_at", "last_etag", "client_version", "uptime",
-                           "free_disk", "cache_size", "last_error", "dark"})
+                           "free_disk", "cache_size", "last_error", "dark", "action",
+                           "action_id", "action_at"})
 WATCHED = (ContentItem, ContentTarget, PollOption, Display, Organisation,
            tt_models.LessonRow, tt_models.ChangeRow, tt_models.BellScheduleRow,
            tt_models.BellPeriod, tt_models.CalendarEntry, tt_models.SchoolEvent,
@@ -214,6 +223,19 @@ def normalise_code(raw: str) -> str:
 def pair_display(ctx: Ctx, code: str, fields: dict[str, Any]) -> Display:
     """Place the display showing code (the admin's side); it fetches its token itself."""
     org = _org_for(ctx, int(fields["org_id"]))
+    row = _code_request(ctx, code)
+    display = Display(org_id=org.id, status="pending", **_display_fields(fields))
+    ctx.session.add(display)
+    ctx.session.flush()
+    row.display_id = display.id
+    ctx.session.add(PairingAttempt(user_id=ctx.actor_id, ok=True))
+    audit.record(ctx, "display.pair", ("display", display.id), org,
+                 f"Display “{display.name}” paired", name=display.name)
+    return display
+
+
+def _code_request(ctx: Ctx, code: str) -> PairingRequest:
+    """The live pairing request showing code; a wrong code counts against the person."""
     since = utcnow() - timedelta(minutes=10)
     wrong = ctx.session.scalar(select(func.count()).select_from(PairingAttempt).where(
         PairingAttempt.user_id == ctx.actor_id, PairingAttempt.ok.is_(False),
@@ -227,14 +249,55 @@ def pair_display(ctx: Ctx, code: str, fields: dict[str, Any]) -> Display:
         # Recorded in its own transaction: a wrong guess must count even though this fails.
         _record_attempt(ctx, ok=False)
         raise Invalid(_("No screen is showing this code (codes last 15 minutes)."), "code")
-    display = Display(org_id=org.id, status="pending", **_display_fields(fields))
-    ctx.session.add(display)
-    ctx.session.flush()
+    return row
+
+
+def pair_again(ctx: Ctx, display: Display, code: str) -> Display:
+    """Give a display without a token (unpaired or revoked) to the screen showing code,
+    keeping its place and settings (a replaced kiosk PC, a screen asked to pair again)."""
+    if display.status == "active":
+        raise Invalid(_("This display is paired; revoke it or ask it to pair again first."),
+                      "code")
+    row = _code_request(ctx, code)
     row.display_id = display.id
+    display.status = "pending"
+    display.revoked_at = None
     ctx.session.add(PairingAttempt(user_id=ctx.actor_id, ok=True))
-    audit.record(ctx, "display.pair", ("display", display.id), org,
-                 f"Display “{display.name}” paired", name=display.name)
+    audit.record(ctx, "display.pair", ("display", display.id), display.org,
+                 f"Display “{display.name}” paired", name=display.name, again=True)
     return display
+
+
+def unpair(ctx: Ctx, display: Display) -> None:
+    """Take the token away but keep the display: its screen shows a new code at once, and
+    pairing that code to this display brings it back with its settings."""
+    if display.status != "active":
+        raise Invalid(_("Only a paired display can be asked to pair again."), "action")
+    display.status = "pending"
+    display.token_hash = None
+    display.action = None
+    audit.record(ctx, "display.unpair", ("display", display.id), display.org,
+                 f"Display “{display.name}” asked to pair again", name=display.name)
+
+
+#: What a screen can be asked to do on its next heartbeat.
+QUEUED_ACTIONS = ("reload", "clear_cache")
+
+
+def request_action(ctx: Ctx, display: Display, kind: str) -> None:
+    """Ask a display to reload, clear its cache (on its next heartbeat) or pair again (now)."""
+    if kind == "repair":
+        unpair(ctx, display)
+        return
+    if kind not in QUEUED_ACTIONS:
+        raise Invalid(_("Unknown action."), "action")
+    if display.status != "active":
+        raise Invalid(_("Only a paired display can be asked to do something."), "action")
+    display.action = kind
+    display.action_id = (display.action_id or 0) + 1
+    display.action_at = utcnow()
+    audit.record(ctx, "display.action", ("display", display.id), display.org,
+                 f"Display “{display.name}” asked to {kind}", name=display.name, action=kind)
 
 
 def _record_attempt(ctx: Ctx, ok: bool) -> None:
@@ -255,7 +318,8 @@ def _org_for(ctx: Ctx, org_id: int) -> Organisation:
 
 def _display_fields(fields: dict[str, Any]) -> dict[str, Any]:
     keys = ("name", "floor", "room", "groups", "orientation", "width", "height", "layout",
-            "locale", "power_on", "power_off", "off_when_no_school", "timetable_target")
+            "locale", "power_on", "power_off", "off_when_no_school", "timetable_target",
+            "transition", "touch")
     return {k: fields[k] for k in keys if k in fields}
 
 
@@ -352,6 +416,10 @@ class CachedManifest:
     etag: str
     body: bytes
     media: frozenset[str]
+    #: The polls it shows (a touch screen may vote only in these).
+    polls: frozenset[int] = frozenset()
+    #: Whether the display is a touch screen.
+    touch: bool = False
 
 
 class VersionWatcher:
@@ -502,7 +570,8 @@ def _item_content(item: ContentItem) -> ItemContent:
     return ItemContent(
         rule=content_service.to_rule_item(item), title=item.title, body=item.body,
         media=media, fit=str(item.data.get("fit", "contain")), qr_url=qr_url, qr_svg=qr_svg,
-        options=tuple(o.label for o in item.options),
+        zone=str(item.data.get("zone", "main")),
+        options=tuple((o.id, o.label) for o in item.options),
         qa=tuple((e["question"], e["answer"]) for e in item.data.get("qa", [])))
 
 
@@ -540,7 +609,8 @@ def build_for(session: Session, display: Display, now: datetime,
         groups=frozenset(display.groups or ()), timezone=display.org.timezone,
         locale=display.locale, layout=display.layout, orientation=display.orientation,
         width=display.width, height=display.height, power_on=display.power_on,
-        power_off=display.power_off, off_when_no_school=display.off_when_no_school)
+        power_off=display.power_off, off_when_no_school=display.off_when_no_school,
+        transition=display.transition, touch=display.touch)
     return build_manifest(info, items, timetable, now, windows)
 
 
@@ -557,17 +627,28 @@ def manifest(session: Session, display_id: int, version: int) -> CachedManifest:
     body = canonical_json(doc)
     built = CachedManifest(version, datetime.fromisoformat(doc["next_change_at"]),
                            manifest_etag(body), body,
-                           frozenset(m["sha256"] for m in doc["media"]))
+                           frozenset(m["sha256"] for m in doc["media"]),
+                           frozenset(i["id"] for i in doc["items"] if i["kind"] == "poll"),
+                           bool(doc["display"]["touch"]))
     with cache().lock:
         cache().manifests[display_id] = built
     return built
 
 
-def record_heartbeat(session: Session, display_id: int, report: dict[str, Any]) -> None:
-    """Keep what the display says about itself (it changes no screen)."""
+def record_heartbeat(session: Session, display_id: int,
+                     report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Keep what the display says about itself (it changes no screen); answer the remote
+    actions still waiting for it (an action it reports done is cleared)."""
     display = session.get(Display, display_id)
     if display is None:
         raise NotFound(_("No such display."))
+    done = report.pop("done_action", None)
+    if display.action is not None and done is not None and done >= display.action_id:
+        audit.record(Ctx(session, None, "display"), "display.action_done",
+                     ("display", display.id), display.org,
+                     f"Display “{display.name}” did {display.action}", name=display.name,
+                     action=display.action)
+        display.action = None
     display.last_seen_at = utcnow()
     if display.dark:
         display.dark = False
@@ -577,6 +658,68 @@ def record_heartbeat(session: Session, display_id: int, report: dict[str, Any]) 
                 "last_error"):
         if key in report:
             setattr(display, key, report[key])
+    if display.action is None:
+        return []
+    return [{"id": display.action_id, "action": display.action}]
+
+
+# --- screenshots -----------------------------------------------------------------------------
+
+#: A screenshot is kept at most this wide or tall (a fleet page thumbnail, not evidence).
+SCREENSHOT_SIDE = 640
+MAX_SCREENSHOT_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ScreenshotInfo:
+    """When the last screenshot was taken and its size (without its bytes)."""
+
+    taken_at: datetime
+    width: int
+    height: int
+
+
+def store_screenshot(session: Session, display_id: int, raw: bytes) -> ScreenshotInfo:
+    """Keep a downscaled JPEG of what the screen shows, replacing the one before.
+
+    Only PNG and JPEG are taken; anything else, or a picture too big to decode
+    safely, is refused before it is stored."""
+    if len(raw) > MAX_SCREENSHOT_BYTES:
+        raise Invalid(_("A screenshot is at most 4 MB."), "body")
+    if not (raw.startswith(b"\x89PNG\r\n\x1a\n") or raw.startswith(b"\xff\xd8\xff")):
+        raise Invalid(_("A screenshot must be a PNG or JPEG picture."), "body")
+    try:
+        with Image.open(io.BytesIO(raw)) as img:
+            if img.width * img.height > 40_000_000:
+                raise Invalid(_("The screenshot is too large to decode."), "body")
+            img.draft("RGB", (SCREENSHOT_SIDE, SCREENSHOT_SIDE))
+            picture = img.convert("RGB")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise Invalid(_("The screenshot is not a readable picture."), "body") from None
+    picture.thumbnail((SCREENSHOT_SIDE, SCREENSHOT_SIDE))
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=70, optimize=True)
+    row = session.get(DisplayScreenshot, display_id)
+    if row is None:
+        row = DisplayScreenshot(display_id=display_id)
+        session.add(row)
+    row.taken_at = utcnow()
+    row.width, row.height = picture.width, picture.height
+    row.jpeg = out.getvalue()
+    return ScreenshotInfo(row.taken_at, row.width, row.height)
+
+
+def screenshot_info(session: Session, display_id: int) -> ScreenshotInfo | None:
+    """The last screenshot's time and size, without loading it."""
+    row = session.execute(select(DisplayScreenshot.taken_at, DisplayScreenshot.width,
+                                 DisplayScreenshot.height).where(
+        DisplayScreenshot.display_id == display_id)).first()
+    return ScreenshotInfo(*row) if row is not None else None
+
+
+def screenshot_of(session: Session, display_id: int) -> DisplayScreenshot | None:
+    """The last screenshot with its bytes."""
+    return session.get(DisplayScreenshot, display_id)
 
 
 def mark_dark(session: Session, now: datetime) -> list[Display]:

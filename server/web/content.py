@@ -87,8 +87,8 @@ def _org_rows() -> list[orgs.TreeRow]:
 
 # --- reading the item form ---------------------------------------------------------------
 
-_SCALARS = ("title", "body", "severity", "url", "fit", "priority", "duration", "target_mode",
-            "media_id", "during")
+_SCALARS = ("title", "body", "severity", "url", "fit", "zone", "priority", "duration",
+            "target_mode", "media_id", "during")
 _FORM_FIELDS = frozenset(_SCALARS) | {
     "kind", "org_id", "starts_at", "ends_at", "daily_start", "daily_end", "weekdays",
     "target_org_ids", "target_groups", "options", "qa_question", "qa_answer", "file",
@@ -175,6 +175,7 @@ def _form_of(item: ContentItem) -> dict[str, Any]:
     return {
         "title": item.title, "body": item.body, "severity": item.severity,
         "url": item.data.get("url", ""), "fit": item.data.get("fit", "contain"),
+        "zone": item.data.get("zone", "main"),
         "priority": item.priority, "duration": item.duration,
         "during": item.data.get("during", ""),
         "target_mode": item.target_mode, "media_id": item.media_id or "",

@@ -31,8 +31,13 @@ LAYOUTS = {"standard": _l("Standard: content, clock and timetable"),
            "fullscreen": _l("Content only, full screen"),
            "portrait": _l("Portrait (tall screen)"),
            "timetable": _l("Timetable board")}
+TRANSITIONS = {"fade": _l("Fade"), "slide": _l("Slide"), "none": _l("None (cut)")}
+ACTIONS = {"reload": _l("Reload the player"), "clear_cache": _l("Clear its cache"),
+           "repair": _l("Pair it again")}
 _FIELDS = ("code", "name", "org_id", "floor", "room", "groups", "orientation", "layout",
-           "locale", "power_on", "power_off", "off_when_no_school", "timetable_target")
+           "locale", "power_on", "power_off", "off_when_no_school", "timetable_target",
+           "transition", "touch")
+_CHECKBOXES = ("off_when_no_school", "touch")
 
 
 def health(display: Any) -> str:
@@ -50,7 +55,8 @@ def dark_now(display: Any) -> bool:
 
 @bp.app_context_processor
 def display_labels() -> dict[str, Any]:
-    return {"display_health": health, "health_names": HEALTH, "layout_names": LAYOUTS}
+    return {"display_health": health, "health_names": HEALTH, "layout_names": LAYOUTS,
+            "transition_names": TRANSITIONS, "action_names": ACTIONS}
 
 
 @bp.get("/")
@@ -84,7 +90,7 @@ def _read_form(model: Any) -> Any:
     raw: dict[str, Any] = {}
     for key in _FIELDS:
         value = request.form.get(key, "").strip()
-        if key == "off_when_no_school":
+        if key in _CHECKBOXES:
             raw[key] = key in request.form
         elif key == "groups":
             raw[key] = [g.strip().lower() for g in value.replace(";", ",").split(",")
@@ -108,7 +114,8 @@ def pair() -> Any:
     """Type the code a new screen shows and say where it hangs."""
     if request.method == "GET":
         return _pair_form({"code": request.args.get("code", ""), "orientation": "landscape",
-                           "layout": "standard", "locale": "ru"}, {}, 200)
+                           "layout": "standard", "locale": "ru", "transition": "fade"},
+                          {}, 200)
     try:
         data = _read_form(PairIn)
         display = displays.pair_display(request_ctx(), data.code,
@@ -127,7 +134,23 @@ def show(display_id: int) -> Any:
     ctx = request_ctx()
     display = displays.get_display(ctx, display_id)
     may_manage = ctx.principal is None or can(ctx.principal, DISPLAY_MANAGE, display.org.path)
-    return render_template("displays/show.html", d=display, may_manage=may_manage)
+    return render_template("displays/show.html", d=display, may_manage=may_manage,
+                           shot=displays.screenshot_info(ctx.session, display.id))
+
+
+@bp.get("/<int:display_id>/screenshot.jpg")
+@requires(DISPLAY_VIEW)
+def screenshot(display_id: int) -> Any:
+    """The last picture of its screen the display sent."""
+    ctx = request_ctx()
+    display = displays.get_display(ctx, display_id)
+    shot = displays.screenshot_of(ctx.session, display.id)
+    if shot is None:
+        abort(404)
+    response = Response(shot.jpeg, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.last_modified = shot.taken_at
+    return response
 
 
 @bp.get("/<int:display_id>/manifest.json")
@@ -173,6 +196,39 @@ def edit(display_id: int) -> Any:
     except Invalid as exc:
         return _pair_form(dict(request.form), _field_errors(exc), 422, display)
     flash(_("Saved; the screen follows within seconds."), "ok")
+    return redirect(url_for("displays.show", display_id=display.id))
+
+
+@bp.post("/<int:display_id>/action")
+@requires(DISPLAY_MANAGE)
+def action(display_id: int) -> Any:
+    """Ask the display to reload, clear its cache or pair again (on its next heartbeat)."""
+    ctx = request_ctx()
+    display = displays.get_display(ctx, display_id, DISPLAY_MANAGE)
+    kind = request.form.get("action", "")
+    try:
+        displays.request_action(ctx, display, kind)
+    except Invalid as exc:
+        flash(" ".join(errors_by_field(exc).values()), "error")
+        return redirect(url_for("displays.show", display_id=display.id)), 303
+    flash(_("Sent: “%(action)s”; the screen does it within a minute.",
+            action=ACTIONS[kind]), "ok")
+    return redirect(url_for("displays.show", display_id=display.id))
+
+
+@bp.post("/<int:display_id>/pair-again")
+@requires(DISPLAY_MANAGE)
+def pair_again(display_id: int) -> Any:
+    """Give this display (unpaired or revoked) to the screen showing the code typed."""
+    ctx = request_ctx()
+    display = displays.get_display(ctx, display_id, DISPLAY_MANAGE)
+    try:
+        displays.pair_again(ctx, display, request.form.get("code", "")[:20])
+    except Invalid as exc:
+        flash(" ".join(errors_by_field(exc).values()), "error")
+        return redirect(url_for("displays.show", display_id=display.id)), 303
+    flash(_("Paired: “%(name)s” will start showing its content within seconds.",
+            name=display.name), "ok")
     return redirect(url_for("displays.show", display_id=display.id))
 
 

@@ -54,7 +54,7 @@ def items() -> list[ItemContent]:
                                                   time(9, 0))), "Breakfast menu"),
         ItemContent(rule(4, "link"), "School site", qr_url="https://school.example/",
                     qr_svg="<svg/>"),
-        ItemContent(rule(5, "poll"), "Which trip?", options=("Museum", "Zoo")),
+        ItemContent(rule(5, "poll"), "Which trip?", options=((51, "Museum"), (52, "Zoo"))),
         ItemContent(rule(6, "qa"), "FAQ", qa=(("When?", "Now."),)),
         ItemContent(rule(7, during="big_break"), "Big break quiz"),
         ItemContent(rule(8, targets=Targets(org_paths=("/1/2/4/",))), "Other school"),

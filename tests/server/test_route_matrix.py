@@ -288,6 +288,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
                                     scoped=True),
     ("displays.revoke", "POST"): Rule(ADMIN, tt_obj("display", "/displays/{o}/revoke"),
                                       scoped=True),
+    ("displays.screenshot", "GET"): Rule(
+        DISPLAY_VIEW, tt_obj("display", "/displays/{o}/screenshot.jpg"), scoped=True),
+    ("displays.action", "POST"): Rule(ADMIN, tt_obj("display", "/displays/{o}/action"),
+                                      scoped=True),
+    ("displays.pair_again", "POST"): Rule(
+        ADMIN, tt_obj("display", "/displays/{o}/pair-again"), scoped=True),
     ("player.index", "GET"): Rule(PUBLIC, fixed("/player/")),
     ("player.asset", "GET"): Rule(PUBLIC, fixed("/player/player.js")),
     ("device.pair", "POST"): Rule(PUBLIC, fixed("/api/device/v1/pair")),
@@ -295,6 +301,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("device.manifest", "GET"): Rule(DEVICE, fixed("/api/device/v1/manifest")),
     ("device.heartbeat", "POST"): Rule(DEVICE, fixed("/api/device/v1/heartbeat")),
     ("device.medium", "GET"): Rule(DEVICE, medium("/api/device/v1/media/{}")),
+    ("device.touch_vote", "POST"): Rule(DEVICE, fixed("/api/device/v1/vote")),
+    ("device.screenshot", "POST"): Rule(DEVICE, fixed("/api/device/v1/screenshot")),
     ("ical.feed", "GET"): Rule(PUBLIC, lambda w, side: f"/ical/{w.tt['feed_token_a']}.ics"),
     ("api_audit.list_events", "GET"): Rule(ADMIN, fixed("/api/v1/audit")),
 }
