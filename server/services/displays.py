@@ -297,7 +297,7 @@ def request_action(ctx: Ctx, display: Display, kind: str) -> None:
     display.action_id = (display.action_id or 0) + 1
     display.action_at = utcnow()
     audit.record(ctx, "display.action", ("display", display.id), display.org,
-                 f"Display “{display.name}” asked to {kind}", name=display.name, action=kind)
+                 f"Display “{display.name}” asked to {kind}", name=display.name, what=kind)
 
 
 def _record_attempt(ctx: Ctx, ok: bool) -> None:
@@ -647,7 +647,7 @@ def record_heartbeat(session: Session, display_id: int,
         audit.record(Ctx(session, None, "display"), "display.action_done",
                      ("display", display.id), display.org,
                      f"Display “{display.name}” did {display.action}", name=display.name,
-                     action=display.action)
+                     what=display.action)
         display.action = None
     display.last_seen_at = utcnow()
     if display.dark:

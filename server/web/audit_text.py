@@ -59,24 +59,37 @@ def describe_event(event: AuditEvent) -> str:
         return _("Withdrew alert “%(title)s”", title=d.get("title", ""))
     if action == "media.upload":
         return _("Uploaded “%(name)s”", name=d.get("name", ""))
-    if action == "display.pair":
-        return _("Paired display “%(name)s”", name=d.get("name", ""))
-    if action == "display.create":
-        return _("Added display “%(name)s” with a token", name=d.get("name", ""))
-    if action == "display.update":
-        return _("Changed display “%(name)s”: %(fields)s", name=d.get("name", ""),
-                 fields=", ".join(sorted(d.get("after", {}))))
-    if action == "display.dark":
-        return _("Display “%(name)s” went dark", name=d.get("name", ""))
-    if action == "display.back":
-        return _("Display “%(name)s” is back", name=d.get("name", ""))
-    if action == "display.revoke":
-        return _("Revoked display “%(name)s”", name=d.get("name", ""))
+    if action.startswith("display."):
+        found = _display_sentence(action, d)
+        if found:
+            return found
     if action.startswith("timetable."):
         found = _timetable_sentence(action, d)
         if found:
             return found
     return event.summary
+
+
+def _display_sentence(action: str, d: dict[str, Any]) -> str | None:
+    name = d.get("name", "")
+    what = {"reload": _("reload the player"), "clear_cache": _("clear its cache")}.get(
+        d.get("what", ""), d.get("what", ""))
+    sentences = {
+        "display.pair": lambda: _("Paired display “%(name)s”", name=name),
+        "display.create": lambda: _("Added display “%(name)s” with a token", name=name),
+        "display.update": lambda: _("Changed display “%(name)s”: %(fields)s", name=name,
+                                    fields=", ".join(sorted(d.get("after", {})))),
+        "display.dark": lambda: _("Display “%(name)s” went dark", name=name),
+        "display.back": lambda: _("Display “%(name)s” is back", name=name),
+        "display.revoke": lambda: _("Revoked display “%(name)s”", name=name),
+        "display.unpair": lambda: _("Asked display “%(name)s” to pair again", name=name),
+        "display.action": lambda: _("Asked display “%(name)s” to %(what)s", name=name,
+                                    what=what),
+        "display.action_done": lambda: _("Display “%(name)s” did: %(what)s", name=name,
+                                         what=what),
+    }
+    sentence = sentences.get(action)
+    return sentence() if sentence else None
 
 
 def _timetable_sentence(action: str, d: dict[str, Any]) -> str | None:

@@ -4,6 +4,7 @@ at every moment of its horizon."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -116,6 +117,24 @@ def test_what_goes_in_and_what_stays_out() -> None:
                                             "off_when_no_school": False}
     assert manifest["horizon"] == {"from": "2026-11-30T00:00:00+05:00",
                                    "until": "2026-12-02T00:00:00+05:00"}
+    poll = manifest["items"][3]  # type: ignore[index]
+    assert poll["options"] == [{"id": 51, "label": "Museum"}, {"id": 52, "label": "Zoo"}]
+    assert {i["zone"] for i in manifest["items"]} == {"main"}  # type: ignore[index]
+    assert (manifest["display"]["transition"], manifest["display"]["touch"]) == (  # type: ignore[index]
+        "fade", False)
+
+
+def test_ticker_items_and_screen_settings_reach_the_manifest() -> None:
+    tt = timetable()
+    kiosk = replace(LOBBY, transition="slide", touch=True)
+    line = ItemContent(rule(20), "Canteen closes at 15:00 today", zone="ticker")
+    manifest = build_manifest(kiosk, [*items(), line], None, NOW, windows_of(tt))
+    jsonschema.validate(manifest, manifest_schema())
+    ticker = [i for i in manifest["items"] if i["zone"] == "ticker"]
+    assert [i["title"] for i in ticker] == ["Canteen closes at 15:00 today"]
+    assert (manifest["display"]["transition"], manifest["display"]["touch"]) == ("slide", True)
+    # The player rule lists ticker lines with the rest; the player puts them in their zone.
+    assert 20 in [i["id"] for i in playing_at(manifest, NOW)[1]]
 
 
 def test_windows_combine_every_rule() -> None:

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from server.content_schemas import ItemCreate
 from server.extensions import db
 from server.models.audit import AuditEvent
+from server.models.base import utcnow
 from server.models.content import ContentItem
 from server.models.orgs import Organisation
 from server.schemas import GrantCreate, TokenCreate, UserCreate
@@ -134,6 +135,36 @@ def test_qr_code_for_a_link_is_an_svg(client: FlaskClient, world: World) -> None
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
     # a standalone SVG document (an <img> shows nothing without the namespace)
     assert qr.data.startswith(b'<svg xmlns="http://www.w3.org/2000/svg"') and b"<path" in qr.data
+
+
+def test_a_news_line_runs_in_the_ticker(app: Flask, client: FlaskClient, world: World,
+                                        auth: AuthActions) -> None:
+    auth.login(CM)
+    a = world.ids["a"]
+    form = {"kind": "news", "org_id": a, "target_org_ids": [a], "zone": "ticker",
+            "title": "Canteen closes at 15:00 today"}
+    r = client.post("/content/new", data=form)
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    item_id = int(r.headers["Location"].rstrip("/").split("/")[-1])
+    edit = client.get(f"/content/{item_id}/edit").get_data(as_text=True)
+    assert '<option value="ticker" selected>' in edit
+    h = _cm_token(world)
+    assert client.get(f"/api/v1/content/{item_id}", headers=h).get_json()["zone"] == "ticker"
+    client.post(f"/api/v1/content/{item_id}/publish", headers=h)
+    with app.test_request_context():
+        from server.models.displays import Display
+        from server.services import displays
+
+        screen = db.session.get(Display, world.tt["display_a"])
+        assert screen is not None
+        doc = displays.build_for(db.session, screen, utcnow())
+    assert [(i["title"], i["zone"]) for i in doc["items"] if i["id"] == item_id] == [
+        ("Canteen closes at 15:00 today", "ticker")]
+    # Only text runs along the bottom: a poll in the ticker is refused at its field.
+    r = client.post("/api/v1/content", headers=h, json={
+        "kind": "poll", "org_id": a, "title": "Club?", "options": ["A", "B"], "zone": "ticker",
+        "target_org_ids": [a]})
+    assert r.status_code == 422 and r.get_json()["fields"][0]["field"] == "zone"
 
 
 # --- review ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ long poll, media only as the manifest names them, heartbeats, revocation; bad in
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from typing import Any
@@ -11,6 +12,7 @@ import jsonschema
 import pytest
 import requests
 from flask import Flask
+from sqlalchemy import select
 
 from content.manifest import manifest_schema
 from server.errors import Invalid, TooManyAttempts
@@ -19,7 +21,7 @@ from server.models.displays import Display
 from server.models.users import User
 from server.services import content, displays
 from server.services.context import Ctx, principal_for, system_ctx
-from tests.conftest import World
+from tests.conftest import AuthActions, World
 
 DEVICE = "/api/device/v1"
 
@@ -228,3 +230,129 @@ def test_an_unchanged_poll_touches_no_database(app: Flask, world: World) -> None
     # A wrong tag still gets the whole manifest (through the app).
     assert client.get(f"{DEVICE}/manifest",
                       headers={**auth, "If-None-Match": '"other"'}).status_code == 200
+
+
+def _votes(app: Flask, item_id: int) -> int:
+    from server.models.content import PollVote
+
+    with app.app_context():
+        return db.session.query(PollVote).filter(PollVote.item_id == item_id).count()
+
+
+def test_a_touch_screen_takes_one_vote_per_kiosk_session(app: Flask, live_server: str,
+                                                         world: World) -> None:
+    token, _ = _pair(app, live_server, world, touch=True)
+    doc = requests.get(f"{live_server}{DEVICE}/manifest", headers=_auth(token), timeout=5).json()
+    jsonschema.validate(doc, manifest_schema())
+    assert doc["display"]["touch"] is True
+    poll = next(i for i in doc["items"] if i["kind"] == "poll")
+    assert [o["label"] for o in poll["options"]] == ["Yes", "No"]
+    yes, no = (o["id"] for o in poll["options"])
+
+    def vote(option: int, session: str, item: int = poll["id"]) -> requests.Response:
+        return requests.post(f"{live_server}{DEVICE}/vote", headers=_auth(token), timeout=5,
+                             json={"item_id": item, "option_id": option, "session": session})
+
+    first = vote(yes, "walk-up-0001")
+    assert first.status_code == 201
+    assert first.json() == {"options": [{"id": yes, "label": "Yes", "votes": 1},
+                                        {"id": no, "label": "No", "votes": 0}], "total": 1}
+    twice = vote(no, "walk-up-0001")
+    assert twice.status_code == 422 and "voted" in twice.json()["message"]
+    # The next person at the kiosk starts a new session.
+    assert vote(no, "walk-up-0002").json()["total"] == 2
+    # School B's poll is not on this screen; an answer of another poll is not an answer here.
+    assert vote(yes, "walk-up-0003", world.items["poll_b"]).status_code == 404
+    assert vote(10**6, "walk-up-0003").status_code == 422
+    assert vote(yes, "bad session!").status_code == 422
+    assert _votes(app, poll["id"]) == 2
+
+
+def test_a_screen_without_touch_takes_no_votes(app: Flask, live_server: str,
+                                               world: World) -> None:
+    token, _ = _pair(app, live_server, world)
+    doc = requests.get(f"{live_server}{DEVICE}/manifest", headers=_auth(token), timeout=5).json()
+    poll = next(i for i in doc["items"] if i["kind"] == "poll")
+    r = requests.post(f"{live_server}{DEVICE}/vote", headers=_auth(token), timeout=5,
+                      json={"item_id": poll["id"], "option_id": poll["options"][0]["id"],
+                            "session": "walk-up-0001"})
+    assert r.status_code == 403
+    assert _votes(app, poll["id"]) == 0
+
+
+def test_screenshots_are_downscaled_and_shown_on_the_fleet_page(
+        app: Flask, live_server: str, world: World) -> None:
+    from PIL import Image
+
+    from server.models.displays import DisplayScreenshot
+
+    token, display_id = _pair(app, live_server, world)
+    sent = io.BytesIO()
+    Image.new("RGB", (1920, 1080), "#204080").save(sent, "PNG")
+    r = requests.post(f"{live_server}{DEVICE}/screenshot", headers=_auth(token), timeout=5,
+                      data=sent.getvalue())
+    assert r.status_code == 201 and (r.json()["width"], r.json()["height"]) == (640, 360)
+    for bad, status in ((b"GIF89a" + b"\0" * 100, 422), (b"\x89PNG\r\n\x1a\n broken", 422),
+                        (b"\xff\xd8\xff" + b"\0" * (5 * 1024 * 1024), 413)):
+        refused = requests.post(f"{live_server}{DEVICE}/screenshot", headers=_auth(token),
+                                timeout=10, data=bad)
+        assert refused.status_code == status, refused.text[:300]
+    with app.app_context():
+        kept = db.session.get(DisplayScreenshot, display_id)
+        assert kept is not None and kept.jpeg[:3] == b"\xff\xd8\xff"
+        assert Image.open(io.BytesIO(kept.jpeg)).size == (640, 360)   # the good one stays
+    admin = app.test_client()
+    assert AuthActions(admin).login("admin").status_code == 302
+    page = admin.get(f"/displays/{display_id}").get_data(as_text=True)
+    assert 'data-testid="screenshot"' in page
+    picture = admin.get(f"/displays/{display_id}/screenshot.jpg")
+    assert picture.status_code == 200 and picture.mimetype == "image/jpeg"
+    assert admin.get(f"/displays/{world.tt['display_a']}/screenshot.jpg").status_code == 404
+
+
+def test_remote_actions_ride_on_heartbeat_replies(app: Flask, live_server: str,
+                                                  world: World) -> None:
+    token, display_id = _pair(app, live_server, world)
+
+    def beat(**report: Any) -> Any:
+        r = requests.post(f"{live_server}{DEVICE}/heartbeat", headers=_auth(token),
+                          json=report, timeout=5)
+        assert r.status_code == 200
+        return r.json()["actions"]
+
+    admin = app.test_client()
+    assert AuthActions(admin).login("admin").status_code == 302
+    assert admin.post(f"/displays/{display_id}/action",
+                      data={"action": "reload"}).status_code == 302
+    assert beat(uptime=5) == [{"id": 1, "action": "reload"}]
+    assert beat(uptime=6) == [{"id": 1, "action": "reload"}]      # until it says it is done
+    assert beat(done_action=1) == []
+    admin.post(f"/displays/{display_id}/action", data={"action": "clear_cache"})
+    assert beat(done_action=1) == [{"id": 2, "action": "clear_cache"}]
+    refused = admin.post(f"/displays/{display_id}/action", data={"action": "format_disk"},
+                         follow_redirects=True)
+    assert "Unknown action" in refused.get_data(as_text=True)
+    # "Pair it again": the screen loses its token at once and shows a new code; that code,
+    # typed on this display's page, brings it back with its place and settings.
+    assert admin.post(f"/displays/{display_id}/action",
+                      data={"action": "repair"}).status_code == 302
+    assert requests.get(f"{live_server}{DEVICE}/manifest", headers=_auth(token),
+                        timeout=5).status_code == 401
+    code = requests.post(f"{live_server}{DEVICE}/pair", timeout=5).json()
+    page = admin.get(f"/displays/{display_id}").get_data(as_text=True)
+    assert 'data-testid="pair-again"' in page
+    assert admin.post(f"/displays/{display_id}/pair-again",
+                      data={"code": code["code"]}).status_code == 302
+    paired = requests.post(f"{live_server}{DEVICE}/pair/status",
+                           json={"claim": code["claim"]}, timeout=5).json()
+    assert paired["display"] == {"id": display_id, "name": "Lobby"}
+    doc = requests.get(f"{live_server}{DEVICE}/manifest", headers=_auth(paired["token"]),
+                       timeout=5).json()
+    assert doc["timetable"]["target"] == {"kind": "room", "key": "204"}
+    with app.app_context():
+        from server.models.audit import AuditEvent
+
+        done = list(db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.object_id == str(display_id)).order_by(AuditEvent.id)))
+    assert done[-5:] == ["display.action", "display.action_done", "display.action",
+                         "display.unpair", "display.pair"]

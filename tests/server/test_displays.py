@@ -147,7 +147,8 @@ def test_changing_a_display_reaches_its_screen(app: Flask, client: FlaskClient, 
     assert 'value="Hall"' in form and 'name="code"' not in form
     r = client.post(f"/displays/{display_id}/edit", data={
         "name": "Main hall", "org_id": str(world.ids["a1"]), "groups": "Hall, Stage",
-        "layout": "fullscreen", "orientation": "landscape", "locale": "en", "floor": "2"})
+        "layout": "fullscreen", "orientation": "landscape", "locale": "en", "floor": "2",
+        "transition": "slide", "touch": "on"})
     assert r.status_code == 302, r.get_data(as_text=True)[:1500]
     after = device.get("/api/device/v1/manifest",
                        headers={**auth_header, "If-None-Match": before.headers["ETag"]})
@@ -155,6 +156,9 @@ def test_changing_a_display_reaches_its_screen(app: Flask, client: FlaskClient, 
     shown = after.get_json()["display"]
     assert (shown["name"], shown["layout"], shown["groups"]) == ("Main hall", "fullscreen",
                                                                   ["hall", "stage"])
+    assert (shown["transition"], shown["touch"]) == ("slide", True)
+    page = client.get(f"/displays/{display_id}").get_data(as_text=True)
+    assert "Slide" in page and "touch screen" in page
     bad = client.post(f"/displays/{display_id}/edit", data={
         "name": "", "org_id": str(world.ids["a"]), "groups": "no spaces allowed"})
     assert bad.status_code == 422
