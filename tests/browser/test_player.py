@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from server.content_schemas import AlertRaise
+from server.content_schemas import AlertRaise, ItemCreate
 from server.extensions import db
 from server.models.users import User
 from server.services import content, displays
@@ -165,3 +165,95 @@ def test_a_reloaded_player_starts_without_the_server(page: Any, app: Flask, serv
     page.reload()    # a screen rebooted while the server is down
     page.locator("[data-testid=main] >> text=News of school A").wait_for(timeout=15_000)
     page.locator("[data-testid=stale]").wait_for(timeout=60_000)
+
+
+def _player_of(page: Any, app: Flask, server: Server, world: World, **fields: Any) -> int:
+    """A display of school A (its token already in the browser) with the player open."""
+    with app.test_request_context():
+        display, token = displays.create_with_token(system_ctx(db.session, "test"), {
+            "org_id": world.ids["a"], "locale": "en", **fields})
+        db.session.commit()
+        display_id = display.id
+    page.add_init_script(f"localStorage.setItem('vitrina.token', {token!r});")
+    page.goto(f"{server.url}/player/")
+    return display_id
+
+
+def test_a_ticker_line_runs_and_items_fade_into_each_other(
+        page: Any, app: Flask, server: Server, world: World) -> None:
+    _quiet_school(app, world)
+    with app.test_request_context():
+        ctx = system_ctx(db.session, "test")
+        a = world.ids["a"]
+        for title, zone in (("Canteen closes at 15:00 today", "ticker"),
+                            ("Chess club on Friday", "main")):
+            item = content.create_item(ctx, ItemCreate(
+                kind="news", org_id=a, title=title, zone=zone, duration=3, priority=5,
+                target_org_ids=[a]))
+            content.publish_item(ctx, item.id)
+        db.session.commit()
+    _player_of(page, app, server, world, name="Hall", transition="fade")
+    ticker = page.locator("[data-testid=ticker]")
+    ticker.locator("text=Canteen closes at 15:00 today").wait_for(timeout=15_000)
+    assert page.eval_on_selector("#ticker-run", "n => getComputedStyle(n).animationName") \
+        == "ticker"
+    # The ticker line is not also an item of the main area.
+    main = page.locator("[data-testid=main]")
+    assert main.locator("text=Canteen closes at 15:00 today").count() == 0
+    # Items take turns with a fade: the one leaving fades out, then is gone.
+    main.locator(".item.enter-fade").first.wait_for(timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#main .leaving.leave-fade') !== null",
+                           timeout=15_000, polling=50)
+    assert page.eval_on_selector(".leave-fade", "n => getComputedStyle(n).animationName") \
+        == "fade-out"
+    page.wait_for_function("() => document.querySelectorAll('#main .item').length === 1",
+                           timeout=5_000)
+
+
+def test_a_touch_screen_takes_a_vote_on_the_screen(page: Any, app: Flask, server: Server,
+                                                   world: World) -> None:
+    with app.test_request_context():
+        content.expire_item(system_ctx(db.session, "test"), world.items["alert_a"])
+        db.session.commit()
+    _player_of(page, app, server, world, name="Touch kiosk", touch=True)
+    main = page.locator("[data-testid=main]")
+    main.locator("text=Tap an answer to vote").wait_for(timeout=15_000)
+    assert main.locator("figure.qr").count() == 0     # no phone needed at the screen
+    main.locator("button.vote-button >> text=Yes").click()
+    main.locator("text=Thank you! Your vote is counted.").wait_for(timeout=5_000)
+    assert main.locator("button.vote-button").count() == 0
+    assert "1 · 100%" in main.inner_text()
+    with app.app_context():
+        from server.models.content import PollVote
+
+        assert db.session.query(PollVote).filter(
+            PollVote.item_id == world.items["poll_a"]).count() == 1
+
+
+def test_a_remote_reload_reaches_the_player(page: Any, app: Flask, server: Server,
+                                            world: World) -> None:
+    from server.models.displays import Display
+
+    _quiet_school(app, world)
+    display_id = _player_of(page, app, server, world, name="Stairs")
+    page.locator("[data-testid=main] >> text=News of school A").wait_for(timeout=15_000)
+    page.evaluate("() => { window.beforeReload = true; }")
+    with app.test_request_context():
+        displays.request_action(_admin(app), db.session.get(Display, display_id), "reload")
+        db.session.commit()
+    page.evaluate("() => window.vitrinaHeartbeat()")
+    page.wait_for_function("() => window.beforeReload === undefined", timeout=10_000)
+    page.locator("[data-testid=main] >> text=News of school A").wait_for(timeout=15_000)
+    # After the reload it reports the action done, and the fleet page stops waiting for it.
+    page.evaluate("() => window.vitrinaHeartbeat()")
+
+    def cleared() -> bool:
+        with app.app_context():
+            d = db.session.get(Display, display_id)
+            return d is not None and d.action is None
+
+    for _ in range(50):
+        if cleared():
+            break
+        page.wait_for_timeout(100)
+    assert cleared()
