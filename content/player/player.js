@@ -181,9 +181,12 @@
     request("GET", API + "/manifest?wait=" + WAIT, null, headers, function (status, xhr) {
       state.polling = false;
       if (status === 200 || status === 304) {
-        state.lastOk = Date.now();
+        // Behind a kiosk agent the answer is local: the agent says since when it has had
+        // no connection to the server.
+        var since = parseInt(xhr.getResponseHeader("X-Vitrina-Stale-Since") || "", 10);
+        state.stale = since > 0;
+        state.lastOk = since > 0 ? since : Date.now();
         write("lastOk", String(state.lastOk));
-        state.stale = false;
         state.backoff = 2000;
         if (status === 200) {
           state.manifest = parseJSON(xhr.responseText);
