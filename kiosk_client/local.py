@@ -154,6 +154,11 @@ class LocalHandler(BaseHTTPRequestHandler):
         except ValueError:
             wait = 0.0
         asked = self.headers.get("If-None-Match")
+        # The player says whether it shows the "no connection" mark; if that is wrong now,
+        # it hears so at once rather than at the end of its wait.
+        shown_stale = query.get("stale", [""])[0]
+        if shown_stale in ("0", "1") and (shown_stale == "1") != (agent.server_ok is False):
+            wait = 0.0
         deadline = time.monotonic() + wait
         with agent.changed:
             generation = agent.generation

@@ -52,10 +52,11 @@ class UnchangedPolls:
         query = environ.get("QUERY_STRING", "")
         if query:
             args = parse_qs(query, keep_blank_values=True)
-            if set(args) != {"wait"} or len(args["wait"]) != 1:
+            # stale= is the player's note to a kiosk agent; the server has no use for it.
+            if not set(args) <= {"wait", "stale"} or any(len(v) != 1 for v in args.values()):
                 return None
             try:
-                wait = float(args["wait"][0])
+                wait = float(args.get("wait", ["0"])[0])
             except ValueError:
                 return None
             if not 0 <= wait <= 55:

@@ -178,7 +178,9 @@
     state.polling = true;
     var headers = auth();
     if (state.etag && state.manifest) { headers["If-None-Match"] = state.etag; }
-    request("GET", API + "/manifest?wait=" + WAIT, null, headers, function (status, xhr) {
+    // stale=: what the screen says now, so a kiosk agent answers at once when that is wrong.
+    var url = API + "/manifest?wait=" + WAIT + "&stale=" + (state.stale ? 1 : 0);
+    request("GET", url, null, headers, function (status, xhr) {
       state.polling = false;
       if (status === 200 || status === 304) {
         // Behind a kiosk agent the answer is local: the agent says since when it has had
@@ -272,7 +274,10 @@
       window.caches.open("vitrina-media").then(function (c) { return c.match(API + path); })
         .then(function (hit) {
           if (!hit) { fromNetwork(); return; }
-          return hit.blob().then(function (blob) { state.media[sha] = URL.createObjectURL(blob); });
+          return hit.blob().then(function (blob) {
+            state.media[sha] = URL.createObjectURL(blob);
+            state.current = null;   // show it now, not when the item comes round again
+          });
         })["catch"](fromNetwork);
     } else {
       fromNetwork();

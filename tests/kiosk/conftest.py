@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,9 @@ class Vitrina:
             return found
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Vitrina]:
+@contextmanager
+def running_vitrina(tmp_path: Path) -> Iterator[Vitrina]:
+    """A migrated instance with a school and its news (with a picture), served by gunicorn."""
     inst = tmp_path / "inst"
     assert vitrina("--instance", str(inst), "db", "upgrade").wait(60) == 0
     app = create_app(instance_path=str(inst))
@@ -111,8 +113,16 @@ def server(tmp_path: Path) -> Iterator[Vitrina]:
     live = Vitrina(inst, tmp_path / "serve.log", free_port(), app, school_id)
     live.publish_news("Science week", "#3366cc")
     live.start()
-    yield live
-    live.stop()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Vitrina]:
+    with running_vitrina(tmp_path) as live:
+        yield live
 
 
 def kiosk_config(server: Vitrina, state: Path, **overrides: Any) -> Config:
