@@ -2,6 +2,7 @@
 
     vitrina-kiosk run [--config FILE]      the agent and the local player (systemd runs this)
     vitrina-kiosk status [--config FILE]   what it shows, since when, cache, server reachability
+    vitrina-kiosk files                    where the systemd units and the browser launcher are
 """
 
 from __future__ import annotations
@@ -106,7 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=text)
         p.add_argument("--config", type=Path, help="the settings file "
                        "(default /etc/vitrina-kiosk.toml or $VITRINA_KIOSK_CONFIG)")
+    sub.add_parser("files", help="print the folder holding the systemd units, the browser "
+                   "launcher and an example settings file")
     args = parser.parse_args(argv)
+    if args.command == "files":
+        print(Path(__file__).resolve().parent / "deploy")
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         config = load_config(getattr(args, "config", None))
