@@ -1,4 +1,5 @@
-"""Chromium on the kiosk agent's local address: it shows the school's content, and still
+"""Chromium on the kiosk agent's local address: it shows the school's content, obeys a remote
+reload, and still
 shows it after the server is stopped and the agent restarted (a kiosk rebooted during an
 outage)."""
 
@@ -12,6 +13,10 @@ from typing import Any
 
 import pytest
 
+from server.extensions import db
+from server.models.displays import Display
+from server.services import displays
+from server.services.context import system_ctx
 from tests.helpers import ROOT, free_port, stop, wait_for_http
 from tests.kiosk.conftest import Vitrina, running_vitrina
 
@@ -50,10 +55,27 @@ def test_the_kiosk_plays_on_through_an_outage_and_a_restart(
         page.wait_for_function(
             "() => /^[A-Z0-9]{6}$/.test("
             "document.querySelector('[data-testid=pair-code]').textContent)", timeout=15_000)
-        server.pair(code.inner_text())
+        server.extra["display"] = server.pair(code.inner_text())
         main = page.locator("[data-testid=main]")
         main.locator("text=Science week").wait_for(timeout=20_000)
         main.locator("img.news-image").wait_for(timeout=10_000)   # the cached picture
+        # A reload asked for on the fleet page reaches the browser through the agent.
+        display_id = server.extra["display"]
+        page.evaluate("() => { window.beforeReload = true; }")
+        with server.app.test_request_context():
+            displays.request_action(system_ctx(db.session, "test"),
+                                    db.session.get(Display, display_id), "reload")
+            db.session.commit()
+        page.wait_for_function(
+            "() => { if (window.beforeReload) { window.vitrinaHeartbeat(); return false; }"
+            " return true; }", timeout=20_000, polling=500)
+        main.locator("text=Science week").wait_for(timeout=20_000)
+        page.evaluate("() => window.vitrinaHeartbeat()")     # "done", via the agent
+        for _ in range(40):
+            if server.display(display_id).action is None:
+                break
+            page.wait_for_timeout(250)
+        assert server.display(display_id).action is None
         server.stop()
         stop(agent)
         agent = _agent(server, state, port, log)
