@@ -1,7 +1,6 @@
-"""Chromium on the kiosk agent's local address: it shows the school's content, obeys a remote
-reload, and still
-shows it after the server is stopped and the agent restarted (a kiosk rebooted during an
-outage)."""
+"""Chromium on the kiosk agent's local address: it shows the school's content, obeys a
+remote reload, and still shows the content after the server is stopped and the agent
+restarted (a kiosk rebooted during an outage)."""
 
 from __future__ import annotations
 
