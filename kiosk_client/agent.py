@@ -87,6 +87,8 @@ class Agent:
         self.generation = 0
         self.stop_event = threading.Event()
         self.backoff = Backoff()
+        #: Manifest bytes received by this process (media are counted by the cache).
+        self.manifest_bytes = 0
 
     # --- bookkeeping ---------------------------------------------------------------------
 
@@ -144,6 +146,7 @@ class Agent:
             "last_ok": self.last_ok, "last_error": self.last_error,
             "cache_size": self.cache.size(), "local_url": self.config.local_url,
             "done_action": self.done_action, "version": __version__,
+            "received": {"manifests": self.manifest_bytes, "media": self.cache.downloaded},
             "updated": now_iso(),
         })
 
@@ -215,6 +218,7 @@ class Agent:
             self._reached()
             self.unpaired()
             return "unpaired"
+        self.manifest_bytes += len(r.content)
         if r.status_code == 304:
             self._reached()
             return "unchanged"
