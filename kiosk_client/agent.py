@@ -135,7 +135,14 @@ class Agent:
                          for message, (first, times) in self.errors.items())[-2000:]
 
     def write_status(self) -> None:
+        """Write the status file (a full disk loses the status, not the agent)."""
         playing = self.playing
+        try:
+            self._write_status(playing)
+        except OSError as exc:
+            log.warning("status: cannot write the status file: %s", exc)
+
+    def _write_status(self, playing: Playing | None) -> None:
         self.state.save_status({
             "paired": self.token is not None, "code": self.code,
             "display": playing.manifest["display"]["name"] if playing else None,
@@ -236,7 +243,10 @@ class Agent:
         if not self.fetch_media(media):
             return "failed"
         self.playing = Playing(manifest, etag, now_iso())
-        self.state.save_playing(self.playing)
+        try:
+            self.state.save_playing(self.playing)
+        except OSError as exc:   # it plays; after a restart the manifest before comes back
+            self.error(f"state: cannot keep the new manifest on disk: {exc.strerror}")
         log.info("playing manifest %s (%d items)", etag, len(manifest.get("items", [])))
         self._notify()
         self.write_status()
@@ -289,6 +299,10 @@ class Agent:
             "cache_size": self.cache.size(),
             "done_action": self.done_action,
         }
+        if report["free_disk"] < self.cache.min_free:
+            freed = self.cache.evict(self.needed())
+            if freed:
+                log.info("the disk runs low: evicted %d bytes of media no manifest needs", freed)
         if self.errors:
             report["error"] = self.error_report()
         try:

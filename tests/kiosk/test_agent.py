@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -284,3 +287,38 @@ def test_the_status_command(server: Vitrina, tmp_path: Path,
     assert "server: must start with http:// or https://" in capsys.readouterr().err
     status = json.loads((state / "status.json").read_text())
     assert status["paired"] is True
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 256 KB file system (tmpfs) for the kiosk's state."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_really_full_disk_keeps_the_old_content(server: Vitrina, small_disk: Path) -> None:
+    agent, display_id = paired_agent(server, small_disk / "kiosk")
+    filler = small_disk / "logs"       # something else on the kiosk filled the disk
+    free = shutil.disk_usage(small_disk).free
+    filler.write_bytes(b"\0" * max(free - 20_000, 0))
+    server.publish_news("Open day", "#116688", priority=3)
+    assert agent.sync_once(wait=0) == "failed"
+    assert titles(agent) == ["Science week"]
+    assert "no room" in (agent.last_error or "")
+    assert list(agent.cache.partial.iterdir()) == []          # nothing half-written kept
+    agent.heartbeat_once()
+    assert "no room" in (server.display(display_id).last_error or "")
+    # Room again: the next poll catches up.
+    filler.unlink()
+    assert agent.sync_once(wait=0) == "updated"
+    assert titles(agent) == ["Open day", "Science week"]
