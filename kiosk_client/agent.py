@@ -291,15 +291,16 @@ class Agent:
         """Report what the kiosk shows and how it is; carry out the actions in the reply."""
         if not self.token:
             return []
-        report = {
+        free = shutil.disk_usage(self.cache.root).free
+        report: dict[str, Any] = {
             "etag": self.playing.etag if self.playing else None,
             "client_version": f"kiosk-{__version__}",
             "uptime": int(time.monotonic() - self.started),
-            "free_disk": shutil.disk_usage(self.cache.root).free,
+            "free_disk": free,
             "cache_size": self.cache.size(),
             "done_action": self.done_action,
         }
-        if report["free_disk"] < self.cache.min_free:
+        if free < self.cache.min_free:
             freed = self.cache.evict(self.needed())
             if freed:
                 log.info("the disk runs low: evicted %d bytes of media no manifest needs", freed)
