@@ -1,0 +1,331 @@
+"""The reconcile plan: what must change so the card system matches the school register.
+
+`plan_sync` is a pure function of the register, the card list, the pupils Vitrina
+already knows, the actions already applied and waiting for the card system, the
+decisions people made (confirmed or rejected matches, pupils confirmed distinct), the
+photos held, the rules and `today`. Each action says why. Matching is by stable IDs;
+a match by name and birth date is only ever proposed, and a person confirms it.
+Nothing that would take a card away is planned on a guess: an unknown card or a
+doubtful duplicate is a conflict for a person, not a block.
+
+Every action has a key derived from what it does; an action whose key is pending
+(applied, exported, not yet reflected in the card list) is left out, so the same
+inputs applied twice change nothing the second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sync.names import person_key
+from sync.records import Card, PhotoInfo, Pupil, Source
+
+#: Action kinds in the order a plan lists them.
+KINDS = (
+    "conflict", "duplicate_pupil", "duplicate_cards", "propose_match",
+    "issue_card", "unblock_card", "block_card", "update_card",
+    "photo_missing", "photo_outdated",
+    "pupil_new", "pupil_update", "pupil_left", "pupil_back",
+)
+#: Kinds that change the card system (exported).
+CARD_KINDS = frozenset({"issue_card", "unblock_card", "block_card", "update_card"})
+#: Kinds a person must settle; the plan applies none of them by itself.
+PERSON_KINDS = frozenset({"conflict", "duplicate_pupil", "duplicate_cards", "propose_match"})
+#: The holder data a card carries, compared with the register.
+CARD_FIELDS = ("surname", "first_name", "patronymic", "birth_date", "class_name")
+
+
+class PlanError(ValueError):
+    """The inputs cannot be planned on (e.g. one register ID on two rows)."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A school's settings for the plan."""
+
+    #: A left pupil's card is blocked this many days after the leaving date.
+    grace_days: int = 14
+    #: A photo older than this many days is outdated.
+    photo_max_age_days: int = 3 * 365
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """What people decided in earlier runs."""
+
+    #: (card number, register ID) pairs confirmed as the same child.
+    confirmed: frozenset[tuple[str, str]] = frozenset()
+    #: (card number, register ID) pairs rejected as a match.
+    rejected: frozenset[tuple[str, str]] = frozenset()
+    #: Pairs of register IDs confirmed to be two different children.
+    distinct: frozenset[frozenset[str]] = frozenset()
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing the plan does or asks a person to settle, and why."""
+
+    kind: str
+    reason: str
+    pupil_id: str | None = None
+    card_number: str | None = None
+    #: (field, old, new) for data changes.
+    changes: tuple[tuple[str, str, str], ...] = ()
+    #: Other register IDs or card numbers involved (duplicates, candidates).
+    others: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = field(default=(), compare=False)
+
+    @property
+    def key(self) -> str:
+        """A stable identity: the same action on the same data has the same key."""
+        text = "|".join([self.kind, self.pupil_id or "", self.card_number or "",
+                         repr(self.changes), ",".join(self.others)])
+        return self.kind + ":" + hashlib.sha256(text.encode()).hexdigest()[:20]
+
+    @property
+    def needs_person(self) -> bool:
+        return self.kind in PERSON_KINDS
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """The actions, in the order of KINDS, then by pupil and card."""
+
+    actions: tuple[Action, ...]
+
+    def counts(self) -> dict[str, int]:
+        """How many actions of each kind (kinds without any left out)."""
+        out: dict[str, int] = {}
+        for a in self.actions:
+            out[a.kind] = out.get(a.kind, 0) + 1
+        return out
+
+    def of(self, kind: str) -> list[Action]:
+        return [a for a in self.actions if a.kind == kind]
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return " ".join(str(value).split())
+
+
+def _srcs(*records: Pupil | Card | None) -> tuple[Source, ...]:
+    return tuple(r.source for r in records if r is not None and r.source is not None)
+
+
+class _Planner:
+    def __init__(self, register: Sequence[Pupil], cards: Sequence[Card],
+                 known: Sequence[Pupil], photos: Mapping[str, PhotoInfo],
+                 decisions: Decisions, rules: Rules, today: date) -> None:
+        self.today, self.rules, self.decisions, self.photos = today, rules, decisions, photos
+        self.actions: list[Action] = []
+        self.register: dict[str, Pupil] = {}
+        for p in register:
+            if p.register_id in self.register:
+                first = self.register[p.register_id].source
+                raise PlanError(f"register ID {p.register_id} is on two rows"
+                                f" ({first or '?'} and {p.source or '?'})")
+            self.register[p.register_id] = p
+        self.known = {p.register_id: p for p in known}
+        self.cards = list(cards)
+        numbers: dict[str, Card] = {}
+        for c in self.cards:
+            if c.number in numbers:
+                raise PlanError(f"card {c.number} is on two rows "
+                                f"({numbers[c.number].source or '?'} and {c.source or '?'})")
+            numbers[c.number] = c
+
+    def add(self, kind: str, reason: str, **kw: object) -> None:
+        self.actions.append(Action(kind, reason, **kw))  # type: ignore[arg-type]
+
+    def run(self) -> list[Action]:
+        held = self._duplicates()
+        cards_of = self._link_cards()
+        for pid, pupil in sorted(self.register.items()):
+            self._pupil_record(pupil)
+            mine = cards_of.get(pid, [])
+            if pupil.status == "left":
+                self._left(pupil, pupil.left_on, mine)
+            elif pid not in held:
+                self._enrolled(pupil, mine)
+        for pid, pupil in sorted(self.known.items()):
+            if pid in self.register:
+                continue
+            if pupil.status == "enrolled":
+                self.add("pupil_left", "No longer in the register.", pupil_id=pid)
+                self._left(pupil, self.today, cards_of.get(pid, []))
+            else:
+                self._left(pupil, pupil.left_on, cards_of.get(pid, []))
+        return self.actions
+
+    # --- who is who --------------------------------------------------------------------
+
+    def _duplicates(self) -> set[str]:
+        """Register rows that may be one child twice; their cards wait for a person."""
+        by_key: dict[tuple[str, str, date | None], list[Pupil]] = defaultdict(list)
+        for p in self.register.values():
+            if p.birth_date is not None and p.status == "enrolled":
+                by_key[person_key(p.surname, p.first_name, p.birth_date)].append(p)
+        held: set[str] = set()
+        for group in by_key.values():
+            ids = sorted(p.register_id for p in group)
+            open_pairs = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1:]
+                          if frozenset((a, b)) not in self.decisions.distinct]
+            if not open_pairs:
+                continue
+            involved = sorted({x for pair in open_pairs for x in pair})
+            held.update(involved)
+            self.add("duplicate_pupil",
+                     "Same name and birth date under different register IDs: one child "
+                     "twice, or two children? Their cards wait for the answer.",
+                     pupil_id=involved[0], others=tuple(involved[1:]),
+                     sources=_srcs(*(self.register[x] for x in involved)))
+        return held
+
+    def _link_cards(self) -> dict[str, list[Card]]:
+        """Cards by the register ID they belong to (stable IDs, then confirmed matches);
+        proposals and conflicts for the rest."""
+        cards_of: dict[str, list[Card]] = defaultdict(list)
+        confirmed = dict(self.decisions.confirmed)
+        people: dict[tuple[str, str, date | None], list[Pupil]] = defaultdict(list)
+        for p in self.register.values():
+            if p.birth_date is not None:
+                people[person_key(p.surname, p.first_name, p.birth_date)].append(p)
+        for card in self.cards:
+            if card.pupil_id and (card.pupil_id in self.register or card.pupil_id in self.known):
+                cards_of[card.pupil_id].append(card)
+                continue
+            if card.number in confirmed and confirmed[card.number] in self.register:
+                pid = confirmed[card.number]
+                cards_of[pid].append(card)
+                self.add("update_card", "A person confirmed whose card this is: link it.",
+                         pupil_id=pid, card_number=card.number,
+                         changes=(("pupil_id", card.pupil_id or "", pid),), sources=_srcs(card))
+                continue
+            if card.status != "active":
+                continue     # a blocked or lost card nobody can place harms nobody
+            if card.pupil_id:
+                self.add("conflict", f"The card names register ID {card.pupil_id}, which the "
+                         "register does not hold: a typo, or a pupil long gone? Not blocked "
+                         "until a person decides.", card_number=card.number,
+                         sources=_srcs(card))
+                continue
+            found = [p for p in people.get(person_key(card.surname, card.first_name,
+                                                      card.birth_date), [])
+                     if (card.number, p.register_id) not in self.decisions.rejected]
+            if card.birth_date is None or not found:
+                self.add("conflict", "An active card with no register ID and no pupil of "
+                         "its name and birth date.", card_number=card.number,
+                         sources=_srcs(card))
+            elif len(found) > 1:
+                self.add("conflict", "An active card whose name and birth date fit several "
+                         "pupils.", card_number=card.number,
+                         others=tuple(sorted(p.register_id for p in found)),
+                         sources=_srcs(card, *found))
+            else:
+                self.add("propose_match", "Same name and birth date: is this the pupil's "
+                         "card? A person confirms.", pupil_id=found[0].register_id,
+                         card_number=card.number, sources=_srcs(card, found[0]))
+        return cards_of
+
+    # --- one pupil ---------------------------------------------------------------------
+
+    def _pupil_record(self, pupil: Pupil) -> None:
+        """Vitrina's own copy of the pupil follows the register."""
+        before = self.known.get(pupil.register_id)
+        if before is None:
+            self.add("pupil_new", "New in the register.", pupil_id=pupil.register_id,
+                     sources=_srcs(pupil))
+            return
+        if before.status == "left" and pupil.status == "enrolled":
+            self.add("pupil_back", "Left, and is in the register again.",
+                     pupil_id=pupil.register_id, sources=_srcs(pupil))
+        elif before.status == "enrolled" and pupil.status == "left":
+            self.add("pupil_left", "The register says the pupil has left.",
+                     pupil_id=pupil.register_id, sources=_srcs(pupil))
+        fields = ("surname", "first_name", "patronymic", "birth_date", "class_name", "school")
+        changes = tuple((f, _text(getattr(before, f)), _text(getattr(pupil, f)))
+                        for f in fields if _text(getattr(before, f)) != _text(getattr(pupil, f)))
+        if changes:
+            self.add("pupil_update", "The register has new data.", pupil_id=pupil.register_id,
+                     changes=changes, sources=_srcs(pupil))
+
+    def _enrolled(self, pupil: Pupil, cards: list[Card]) -> None:
+        pid = pupil.register_id
+        active = [c for c in cards if c.status == "active"]
+        if len(active) > 1:
+            self.add("duplicate_cards", "One pupil, several active cards: which one stays?",
+                     pupil_id=pid, card_number=active[0].number,
+                     others=tuple(c.number for c in active[1:]), sources=_srcs(pupil, *active))
+        elif not active:
+            blocked = sorted((c for c in cards if c.status == "blocked"),
+                             key=lambda c: (c.issued_on or date.min, c.number))
+            if blocked:
+                self.add("unblock_card", "Enrolled again: the blocked card works again.",
+                         pupil_id=pid, card_number=blocked[-1].number,
+                         sources=_srcs(pupil, blocked[-1]))
+            else:
+                note = " The register has no birth date for this pupil." \
+                    if pupil.birth_date is None else ""
+                self.add("issue_card", "Enrolled, and no card that works." + note,
+                         pupil_id=pid, sources=_srcs(pupil))
+        else:
+            card = active[0]
+            changes = tuple((f, _text(getattr(card, f)), _text(getattr(pupil, f)))
+                            for f in CARD_FIELDS
+                            if _text(getattr(card, f)) != _text(getattr(pupil, f))
+                            and getattr(pupil, f) not in (None, ""))
+            if changes:
+                self.add("update_card", "The card's holder data differ from the register.",
+                         pupil_id=pid, card_number=card.number, changes=changes,
+                         sources=_srcs(pupil, card))
+        self._photo(pupil)
+
+    def _photo(self, pupil: Pupil) -> None:
+        photo = self.photos.get(pupil.register_id)
+        consent = pupil.consent is not None and pupil.consent.given
+        why = "" if consent else " No consent to use a photo is recorded yet."
+        if photo is None:
+            self.add("photo_missing", "No photo for the card." + why,
+                     pupil_id=pupil.register_id, sources=_srcs(pupil))
+        elif photo.taken_on < self.today - timedelta(days=self.rules.photo_max_age_days):
+            self.add("photo_outdated", f"The photo is from {photo.taken_on.isoformat()}, older "
+                     "than the school allows." + why, pupil_id=pupil.register_id,
+                     sources=_srcs(pupil))
+
+    def _left(self, pupil: Pupil, left_on: date | None, cards: list[Card]) -> None:
+        since = left_on or self.today
+        due = since + timedelta(days=self.rules.grace_days)
+        for card in cards:
+            if card.status != "active":
+                continue
+            if self.today >= due:
+                self.add("block_card", f"Left on {since.isoformat()}; the {self.rules.grace_days}"
+                         "-day grace period is over.", pupil_id=pupil.register_id,
+                         card_number=card.number, sources=_srcs(pupil, card))
+
+
+def plan_sync(register: Iterable[Pupil], cards: Iterable[Card], *, today: date,
+              known: Iterable[Pupil] = (), photos: Mapping[str, PhotoInfo] | None = None,
+              pending: Iterable[str] = (), decisions: Decisions | None = None,
+              rules: Rules | None = None) -> SyncPlan:
+    """The plan that brings the card system (and Vitrina's pupils) in line with the
+    register, leaving out actions already applied and waiting (pending keys)."""
+    planner = _Planner(list(register), list(cards), list(known), photos or {},
+                       decisions or Decisions(), rules or Rules(), today)
+    skip = set(pending)
+    order = {k: i for i, k in enumerate(KINDS)}
+    actions = [a for a in planner.run() if a.key not in skip]
+    actions.sort(key=lambda a: (order[a.kind], a.pupil_id or "", a.card_number or ""))
+    return SyncPlan(tuple(actions))
