@@ -51,6 +51,11 @@ class Rules:
     grace_days: int = 14
     #: A photo older than this many days is outdated.
     photo_max_age_days: int = 3 * 365
+    #: A register missing more than this share of the enrolled pupils Vitrina knows is
+    #: refused as a partial export, unless a person confirms (then 1.0).
+    max_missing_share: float = 0.1
+    #: The check above starts at this many known pupils.
+    missing_check_from: int = 20
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,7 @@ class _Planner:
         self.actions.append(Action(kind, reason, **kw))  # type: ignore[arg-type]
 
     def run(self) -> list[Action]:
+        self._check_missing()
         held = self._duplicates()
         cards_of = self._link_cards()
         for pid, pupil in sorted(self.register.items()):
@@ -168,6 +174,18 @@ class _Planner:
             else:
                 self._left(pupil, pupil.left_on, cards_of.get(pid, []))
         return self.actions
+
+    def _check_missing(self) -> None:
+        enrolled = [p for p in self.known.values() if p.status == "enrolled"]
+        missing = [p for p in enrolled if p.register_id not in self.register]
+        if len(enrolled) < self.rules.missing_check_from or not missing:
+            return
+        share = len(missing) / len(enrolled)
+        if share > self.rules.max_missing_share:
+            raise PlanError(
+                f"the register lacks {len(missing)} of the {len(enrolled)} pupils known as "
+                f"enrolled ({share:.0%}): is the export partial? Check the file, or confirm "
+                "that so many pupils have left")
 
     # --- who is who --------------------------------------------------------------------
 

@@ -176,3 +176,15 @@ def test_one_id_on_two_rows_is_refused_with_both_rows() -> None:
         plan_sync([a, b], [], today=TODAY)
     with pytest.raises(PlanError, match="card C1 is on two rows"):
         plan_sync([PETR], [card("C1", "R1"), card("C1", "R1")], today=TODAY)
+
+
+def test_a_register_missing_many_pupils_is_refused_unless_confirmed() -> None:
+    school = [pupil(f"R{n}", first=f"Имя{n}") for n in range(40)]
+    cut = school[:30]     # a file cut at a line end: 10 pupils seem to have left
+    with pytest.raises(PlanError, match=r"lacks 10 of the 40 pupils known as enrolled \(25%\)"):
+        plan_sync(cut, [], known=school, today=TODAY)
+    confirmed = plan_sync(cut, [], known=school, today=TODAY,
+                          rules=Rules(max_missing_share=1.0))
+    assert len(confirmed.of("pupil_left")) == 10
+    # A few leavers are ordinary.
+    assert len(plan_sync(school[:37], [], known=school, today=TODAY).of("pupil_left")) == 3

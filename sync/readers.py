@@ -1,0 +1,263 @@
+"""Readers of the school register and the card system's card list (CSV or XLSX).
+
+Columns are found by their usual Russian and English names and synonyms; anything
+else is named by a saved column mapping (header → field). Every problem is collected,
+with file, row and column, and reported together: a file with any problem yields no
+records at all, so nothing is ever half-read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sync.records import Card, Consent, Pupil, Source
+from sync.tables import Problem, ReadError, Table, read_table
+
+REGISTER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "register_id": ("id", "register id", "pupil id", "student id", "sourcedid", "guid",
+                    "идентификатор", "ид", "id ученика", "ид ученика", "код ученика",
+                    "код", "уид", "личный номер"),
+    "full_name": ("фио", "ф.и.о.", "ф. и. о.", "full name", "name"),
+    "surname": ("фамилия", "last name", "lastname", "surname", "family name", "familyname"),
+    "first_name": ("имя", "first name", "firstname", "given name", "givenname"),
+    "patronymic": ("отчество", "patronymic", "middle name", "middlename"),
+    "birth_date": ("дата рождения", "д.р.", "др", "birth date", "birthdate",
+                   "date of birth", "dob"),
+    "class_name": ("класс", "класс/группа", "class", "grade", "group", "form"),
+    "school": ("школа", "оу", "образовательная организация", "school", "org"),
+    "status": ("статус", "состояние", "status"),
+    "enrolled_on": ("дата зачисления", "зачислен", "enrolled", "enrolment date",
+                    "enrollment date", "start date"),
+    "left_on": ("дата выбытия", "выбыл", "дата отчисления", "left", "leaving date",
+                "end date"),
+    "consent": ("согласие на фото", "согласие", "photo consent", "consent"),
+    "consent_on": ("дата согласия", "consent date"),
+}
+CARD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "number": ("номер карты", "карта", "№ карты", "uid карты", "card number", "card",
+               "card no", "card id"),
+    "pupil_id": ("id ученика", "ид ученика", "код ученика", "pupil id", "register id",
+                 "student id", "holder id"),
+    "status": ("статус", "статус карты", "status", "card status"),
+    "issued_on": ("дата выдачи", "выдана", "issued", "issue date", "issued on"),
+    "full_name": REGISTER_COLUMNS["full_name"],
+    "surname": REGISTER_COLUMNS["surname"],
+    "first_name": REGISTER_COLUMNS["first_name"],
+    "patronymic": REGISTER_COLUMNS["patronymic"],
+    "birth_date": REGISTER_COLUMNS["birth_date"],
+    "class_name": REGISTER_COLUMNS["class_name"],
+    "photo": ("фото", "фотография", "photo", "photo file"),
+}
+PUPIL_STATUS = {"": "enrolled", "обучается": "enrolled", "учится": "enrolled",
+                "зачислен": "enrolled", "enrolled": "enrolled", "active": "enrolled",
+                "выбыл": "left", "выбыла": "left", "отчислен": "left", "отчислена": "left",
+                "left": "left", "inactive": "left", "tobedeleted": "left"}
+CARD_STATUS = {"": "active", "active": "active", "активна": "active", "действует": "active",
+               "действительна": "active", "blocked": "blocked", "заблокирована": "blocked",
+               "блок": "blocked", "lost": "lost", "утеряна": "lost", "потеряна": "lost",
+               "expired": "expired", "истекла": "expired", "просрочена": "expired"}
+YES = {"да", "yes", "y", "true", "1", "+", "есть", "получено"}
+NO = {"", "нет", "no", "n", "false", "0", "-", "отозвано"}
+_DATE_DOTS = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$")
+#: A row longer than this many characters in one cell is refused (not a register).
+MAX_CELL = 500
+
+
+def parse_date(raw: str) -> date:
+    """dd.mm.yyyy, d.m.yyyy, dd/mm/yyyy or ISO yyyy-mm-dd; ValueError otherwise."""
+    text = raw.strip()
+    m = _DATE_DOTS.match(text)
+    if m:
+        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    m = _DATE_ISO.match(text)
+    if m:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    raise ValueError(raw)
+
+
+def normalise_class(raw: str) -> str:
+    """"7 б" → "7Б", "7-Б" → "7Б"."""
+    return raw.strip().replace(" ", "").replace("-", "").upper()
+
+
+@dataclass
+class _Row:
+    """One row's cells by field, and the problems found in it."""
+
+    table: Table
+    number: int
+    cells: dict[str, str]
+    problems: list[Problem]
+
+    def get(self, name: str) -> str:
+        return " ".join(self.cells.get(name, "").split())
+
+    def problem(self, name: str, message: str) -> None:
+        self.problems.append(Problem(self.table.file, self.number,
+                                     self.table.header_names.get(name, name), message))
+
+    def day(self, name: str, required: bool = False) -> date | None:
+        raw = self.get(name)
+        if not raw:
+            if required:
+                self.problem(name, "Empty; a date is needed here.")
+            return None
+        try:
+            return parse_date(raw)
+        except ValueError:
+            self.problem(name, f"“{raw[:40]}” is not a date (dd.mm.yyyy or yyyy-mm-dd).")
+            return None
+
+
+def _columns(table: Table, known: dict[str, tuple[str, ...]],
+             mapping: Mapping[str, str]) -> tuple[dict[str, int], list[Problem]]:
+    """Which column holds which field: the saved mapping first, then the synonyms."""
+    found: dict[str, int] = {}
+    names: dict[str, str] = {}
+    problems: list[Problem] = []
+    wanted = {k.strip().lower(): v for k, v in mapping.items()}
+    for position, title in enumerate(table.header):
+        key = title.strip().lower().replace("ё", "е")
+        target = wanted.get(key) or next(
+            (f for f, synonyms in known.items() if key in synonyms), None)
+        if target is None:
+            continue
+        if target in found:
+            problems.append(Problem(table.file, 1, title, f"A second column for “{target}” "
+                                    f"(the first is “{table.header[found[target]]}”)."))
+            continue
+        found[target] = position
+        names[target] = title
+    table.header_names = names
+    return found, problems
+
+
+def _rows(table: Table, columns: dict[str, int]) -> list[_Row]:
+    out = []
+    for number, cells in table.rows:
+        row = _Row(table, number, {}, [])
+        for name, position in columns.items():
+            value = cells[position] if position < len(cells) else ""
+            if len(value) > MAX_CELL:
+                row.problem(name, f"Longer than {MAX_CELL} characters.")
+                value = ""
+            row.cells[name] = value
+        if len(cells) < len(table.header) and any(c.strip() for c in cells):
+            missing = table.header[len(cells)]
+            row.problems.append(Problem(table.file, number, missing,
+                                        f"The row ends early: {len(cells)} of "
+                                        f"{len(table.header)} columns (a cut file?)."))
+        out.append(row)
+    return out
+
+
+def _names(row: _Row) -> tuple[str, str, str]:
+    surname, first, patronymic = row.get("surname"), row.get("first_name"), row.get(
+        "patronymic")
+    if not surname and row.get("full_name"):
+        parts = row.get("full_name").split(" ")
+        surname = parts[0]
+        first = parts[1] if len(parts) > 1 else ""
+        patronymic = " ".join(parts[2:])
+    return surname, first, patronymic
+
+
+def _read(data: bytes, file: str, known: dict[str, tuple[str, ...]],
+          mapping: Mapping[str, str], required: tuple[tuple[str, ...], ...],
+          make: Callable[[_Row], object | None], id_field: str, what: str) -> list[object]:
+    table = read_table(data, file)
+    columns, problems = _columns(table, known, mapping)
+    for need in required:
+        if not any(n in columns for n in need):
+            names = " / ".join(f"“{known[n][0]}”" for n in need)
+            problems.append(Problem(file, 1, "", f"No column for {names}; the header has: "
+                                    f"{', '.join(table.header)[:300]}. Name it in the column "
+                                    "mapping, or check the file's encoding."))
+    if problems:
+        raise ReadError(problems)
+    if not table.rows:
+        raise ReadError([Problem(file, 0, "", f"The file holds only its header, no {what}.")])
+    records: list[object] = []
+    seen: dict[str, int] = {}
+    for row in _rows(table, columns):
+        record = make(row)
+        key = row.get(id_field)
+        if key and key in seen:
+            row.problem(id_field, f"“{key}” is on row {seen[key]} too.")
+        elif key:
+            seen[key] = row.number
+        problems.extend(row.problems)
+        if record is not None:
+            records.append(record)
+    if problems:
+        raise ReadError(problems)
+    return records
+
+
+def _pupil(row: _Row) -> Pupil | None:
+    rid = row.get("register_id")
+    if not rid:
+        row.problem("register_id", "Empty; every pupil needs the register's ID.")
+    surname, first, patronymic = _names(row)
+    if not surname:
+        row.problem("surname", "Empty; the surname is needed.")
+    status_raw = row.get("status").lower()
+    status = PUPIL_STATUS.get(status_raw)
+    if status is None:
+        row.problem("status", f"“{status_raw}” is not a status (обучается / выбыл, "
+                    "enrolled / left).")
+    consent = None
+    if "consent" in row.cells:
+        raw = row.get("consent").lower()
+        if raw in YES:
+            consent = Consent(True, row.day("consent_on"), "register")
+        elif raw not in NO:
+            row.problem("consent", f"“{raw}” is not yes or no (да / нет).")
+    birth = row.day("birth_date")
+    enrolled, left = row.day("enrolled_on"), row.day("left_on")
+    if left is not None and status == "enrolled" and not status_raw:
+        status = "left"
+    if row.problems or status is None:
+        return None
+    return Pupil(rid, surname, first, patronymic, birth, normalise_class(row.get("class_name")),
+                 row.get("school"), status, enrolled, left, consent,
+                 Source(row.table.file, row.number))
+
+
+def _card(row: _Row) -> Card | None:
+    number = row.get("number")
+    if not number:
+        row.problem("number", "Empty; every card has a number.")
+    status_raw = row.get("status").lower()
+    status = CARD_STATUS.get(status_raw)
+    if status is None:
+        row.problem("status", f"“{status_raw}” is not a card status (активна / "
+                    "заблокирована / утеряна / истекла).")
+    surname, first, patronymic = _names(row)
+    issued, birth = row.day("issued_on"), row.day("birth_date")
+    if row.problems or status is None:
+        return None
+    return Card(number, row.get("pupil_id") or None, status, issued, surname, first,
+                patronymic, birth, normalise_class(row.get("class_name")), row.get("photo"),
+                Source(row.table.file, row.number))
+
+
+def read_register(data: bytes, file: str = "register.csv",
+                  mapping: Mapping[str, str] | None = None) -> list[Pupil]:
+    """The pupils of a register export; ReadError with every problem if any."""
+    found = _read(data, file, REGISTER_COLUMNS, mapping or {},
+                  (("register_id",), ("surname", "full_name")), _pupil, "register_id",
+                  "pupils")
+    return [p for p in found if isinstance(p, Pupil)]
+
+
+def read_cards(data: bytes, file: str = "cards.csv",
+               mapping: Mapping[str, str] | None = None) -> list[Card]:
+    """The cards of a card system's list; ReadError with every problem if any."""
+    found = _read(data, file, CARD_COLUMNS, mapping or {}, (("number",),), _card, "number",
+                  "cards")
+    return [c for c in found if isinstance(c, Card)]
