@@ -105,6 +105,7 @@ def _register() -> None:
         displays_cmd,
         orgs_cmd,
         serve_cmd,
+        sync_cmd,
         users_cmd,
     )
 

@@ -52,6 +52,13 @@ DEFAULTS: dict[str, Any] = {
     "VOTES_PER_ADDRESS": 300,
     # Rows per page in lists (people, audit log) in the UI and the API.
     "PAGE_SIZE": 50,
+    # Pupil-card sync: a left pupil's card is blocked this many days after leaving; a
+    # photo older than this is outdated; a left pupil's data and photos are removed this
+    # many days after leaving; a run's input files are kept this many days.
+    "SYNC_GRACE_DAYS": 14,
+    "SYNC_PHOTO_MAX_AGE_DAYS": 3 * 365,
+    "PUPIL_RETENTION_DAYS": 365,
+    "SYNC_INPUT_RETENTION_DAYS": 30,
 }
 
 

@@ -25,9 +25,12 @@ TIMETABLE_VIEW = "timetable.view"
 TIMETABLE_EDIT = "timetable.edit"
 DISPLAY_VIEW = "display.view"
 DISPLAY_MANAGE = "display.manage"
+#: Pupils, cards and sync runs: personal data, for card administrators only.
+PUPIL_MANAGE = "pupil.manage"
 
 ACTIONS = (ORG_VIEW, ORG_MANAGE, USER_MANAGE, AUDIT_VIEW, DASHBOARD_VIEW, CONTENT_EDIT,
-           CONTENT_PUBLISH, TIMETABLE_VIEW, TIMETABLE_EDIT, DISPLAY_VIEW, DISPLAY_MANAGE)
+           CONTENT_PUBLISH, TIMETABLE_VIEW, TIMETABLE_EDIT, DISPLAY_VIEW, DISPLAY_MANAGE,
+           PUPIL_MANAGE)
 
 #: What each role may do, on its node and everything below it.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
@@ -37,7 +40,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
                                   TIMETABLE_VIEW, DISPLAY_VIEW}),
     "schedule_dispatcher": frozenset({ORG_VIEW, DASHBOARD_VIEW, TIMETABLE_VIEW,
                                       TIMETABLE_EDIT}),
-    "card_admin": frozenset({ORG_VIEW, DASHBOARD_VIEW}),
+    "card_admin": frozenset({ORG_VIEW, DASHBOARD_VIEW, PUPIL_MANAGE}),
     "viewer": frozenset({ORG_VIEW, DASHBOARD_VIEW, TIMETABLE_VIEW, DISPLAY_VIEW}),
 }
 

@@ -135,6 +135,8 @@ class _Planner:
                  decisions: Decisions, rules: Rules, today: date) -> None:
         self.today, self.rules, self.decisions, self.photos = today, rules, decisions, photos
         self.actions: list[Action] = []
+        #: Pupils a card is proposed for: no new card until a person answers.
+        self.proposed: set[str] = set()
         self.register: dict[str, Pupil] = {}
         for p in register:
             if p.register_id in self.register:
@@ -252,6 +254,7 @@ class _Planner:
                          others=tuple(sorted(p.register_id for p in found)),
                          sources=_srcs(card, *found))
             else:
+                self.proposed.add(found[0].register_id)
                 self.add("propose_match", "Same name and birth date: is this the pupil's "
                          "card? A person confirms.", pupil_id=found[0].register_id,
                          card_number=card.number, sources=_srcs(card, found[0]))
@@ -289,7 +292,9 @@ class _Planner:
         elif not active:
             blocked = sorted((c for c in cards if c.status == "blocked"),
                              key=lambda c: (c.issued_on or date.min, c.number))
-            if blocked:
+            if pid in self.proposed:
+                pass    # the proposed card may be theirs: a person answers first
+            elif blocked:
                 self.add("unblock_card", "Enrolled again: the blocked card works again.",
                          pupil_id=pid, card_number=blocked[-1].number,
                          sources=_srcs(pupil, blocked[-1]))

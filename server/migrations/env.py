@@ -2,7 +2,16 @@
 
 from alembic import context
 
-from server.models import audit, content, displays, media, orgs, timetable, users  # noqa: F401
+from server.models import (  # noqa: F401
+    audit,
+    content,
+    displays,
+    media,
+    orgs,
+    pupils,
+    timetable,
+    users,
+)
 from server.models.base import Base
 
 target_metadata = Base.metadata

@@ -91,7 +91,7 @@ CASES: list[tuple[str, dict[str, object], set[Row]]] = [
     ("a card without ID, same name (Latin look-alike, ё) and birth date: proposed",
      {"register": [PETR], "cards": [card("C3", None, PETR, surname="Иванoв", first_name="Петр")],
       "known": [PETR]},
-     {("propose_match", "R1", "C3"), ("issue_card", "R1", None)}),
+     {("propose_match", "R1", "C3")}),
     ("a confirmed match links the card",
      {"register": [PETR], "cards": [card("C3", None, PETR)], "known": [PETR],
       "decisions": Decisions(confirmed=frozenset({("C3", "R1")}))},

@@ -1,0 +1,155 @@
+"""Pupils, their cards, and the sync runs that keep the card system in line with the register.
+
+Pupil data is personal data: only what the cards need (names, birth date, class,
+status with dates, consent), kept per school, changed only by sync runs (each audited),
+and removed when its retention ends. The rules live in sync.plan.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base, UTCDateTime, utcnow
+
+
+class PupilRow(Base):
+    """A pupil of a school as the last applied register said."""
+
+    __tablename__ = "pupils"
+    __table_args__ = (UniqueConstraint("school_id", "register_id", name="pupil_school_rid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    register_id: Mapped[str] = mapped_column(String(64))
+    surname: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    patronymic: Mapped[str] = mapped_column(String(100), default="")
+    birth_date: Mapped[date | None] = mapped_column(Date())
+    class_name: Mapped[str] = mapped_column(String(16), default="")
+    #: The school's name as the register writes it (kept to see what changed).
+    school_name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(10), default="enrolled", index=True)
+    enrolled_on: Mapped[date | None] = mapped_column(Date())
+    left_on: Mapped[date | None] = mapped_column(Date())
+    consent_given: Mapped[bool | None] = mapped_column(Boolean)
+    consent_on: Mapped[date | None] = mapped_column(Date())
+    consent_source: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CardRow(Base):
+    """A card as the card system's last list said (a mirror; changes go out by export)."""
+
+    __tablename__ = "cards"
+    __table_args__ = (UniqueConstraint("school_id", "number", name="card_school_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    number: Mapped[str] = mapped_column(String(64))
+    pupil_register_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    issued_on: Mapped[date | None] = mapped_column(Date())
+    surname: Mapped[str] = mapped_column(String(100), default="")
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    patronymic: Mapped[str] = mapped_column(String(100), default="")
+    birth_date: Mapped[date | None] = mapped_column(Date())
+    class_name: Mapped[str] = mapped_column(String(16), default="")
+    photo: Mapped[str] = mapped_column(String(200), default="")
+
+
+class SyncRun(Base):
+    """One reconcile of a school: its inputs, the plan, and (once applied) the result."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                ondelete="SET NULL"))
+    created_by_name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    #: "planned", "applied" or "discarded".
+    status: Mapped[str] = mapped_column(String(10), default="planned")
+    #: [{"role": "register", "name": …, "sha256": …, "size": …}, …]
+    inputs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: Counts of the plan's actions by kind.
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    #: The plan's actions as data (what the UI lists and apply re-checks).
+    plan: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: Whether the person confirmed a register missing many known pupils.
+    confirm_missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: What apply did: counts of writes and the actions left for a person, with why.
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SyncInput(Base):
+    """The bytes of a run's input file (kept to apply and re-plan; removed by retention)."""
+
+    __tablename__ = "sync_inputs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"),
+                                        index=True)
+    role: Mapped[str] = mapped_column(String(10))   # "register" or "cards"
+    name: Mapped[str] = mapped_column(String(200))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SyncExport(Base):
+    """The files an applied run hands to the card system."""
+
+    __tablename__ = "sync_exports"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    changes_csv: Mapped[bytes] = mapped_column(LargeBinary)
+    photos_zip: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SyncAction(Base):
+    """A card change applied and exported, pending until the card system's list shows it."""
+
+    __tablename__ = "sync_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"),
+                                        index=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    pupil_register_id: Mapped[str | None] = mapped_column(String(64))
+    card_number: Mapped[str | None] = mapped_column(String(64))
+    #: "pending" or "done" (the card list reflects it).
+    state: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MatchDecision(Base):
+    """What a card administrator decided about a proposed match or a possible duplicate."""
+
+    __tablename__ = "match_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    #: "confirmed" / "rejected" (card_number + register_id) or "distinct" (two IDs).
+    verdict: Mapped[str] = mapped_column(String(10))
+    card_number: Mapped[str] = mapped_column(String(64), default="")
+    register_id: Mapped[str] = mapped_column(String(64))
+    other_register_id: Mapped[str] = mapped_column(String(64), default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,372 @@
+"""Sync runs: read a school's register and card list, plan, apply in one transaction, export.
+
+The decisions are sync.plan's; this module reads and writes. A run is planned (a
+dry run, stored with its input files), may be re-planned after people settle
+proposals, and is applied all at once: Vitrina's pupils follow the register, its
+mirror of the cards follows the card list, card changes are recorded as pending until
+the card system's list shows them, and the export is built. Nothing is committed here:
+the caller's transaction holds it all, so a failure (or a killed process) leaves the
+database as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, delete, insert, select, update
+
+from server.errors import FieldError, Forbidden, Invalid, NotFound
+from server.models.base import utcnow
+from server.models.orgs import Organisation
+from server.models.pupils import (
+    CardRow,
+    MatchDecision,
+    PupilRow,
+    SyncAction,
+    SyncExport,
+    SyncInput,
+    SyncRun,
+)
+from server.rights import PUPIL_MANAGE, can
+from server.services import audit
+from server.services.context import Ctx
+from sync.export import build_export
+from sync.plan import CARD_KINDS, Action, Decisions, PlanError, Rules, SyncPlan, plan_sync
+from sync.readers import read_cards, read_register
+from sync.records import Card, Consent, PhotoInfo, Pupil
+from sync.tables import ReadError
+
+#: progress(step, done, total): what a long run is doing.
+Progress = Callable[[str, int, int], None]
+PUPIL_FIELDS = ("surname", "first_name", "patronymic", "birth_date", "class_name",
+                "school_name", "status", "enrolled_on", "left_on", "consent_given",
+                "consent_on", "consent_source")
+CARD_FIELDS = ("pupil_register_id", "status", "issued_on", "surname", "first_name",
+               "patronymic", "birth_date", "class_name", "photo")
+
+
+def _quiet(_step: str, _done: int, _total: int) -> None:
+    pass
+
+
+def school_for(ctx: Ctx, school_id: int) -> Organisation:
+    """A school whose pupils the principal manages."""
+    org = ctx.session.get(Organisation, school_id)
+    if org is None or org.kind != "school":
+        raise NotFound(_("No such school."))
+    if ctx.principal is not None and not can(ctx.principal, PUPIL_MANAGE, org.path):
+        raise Forbidden(_("This school is outside your part of the tree."))
+    return org
+
+
+def _rules(confirm_missing: bool) -> Rules:
+    cfg = current_app.config
+    return Rules(grace_days=int(cfg["SYNC_GRACE_DAYS"]),
+                 photo_max_age_days=int(cfg["SYNC_PHOTO_MAX_AGE_DAYS"]),
+                 max_missing_share=1.0 if confirm_missing else Rules.max_missing_share)
+
+
+def read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes]
+                ) -> tuple[list[Pupil], list[Card]]:
+    """Both files read, or Invalid listing every problem by file, row and column."""
+    errors: list[FieldError] = []
+    pupils: list[Pupil] = []
+    found: list[Card] = []
+    try:
+        pupils = read_register(register[1], register[0])
+    except ReadError as exc:
+        errors += [FieldError("register", str(p)) for p in exc.problems]
+    try:
+        found = read_cards(cards[1], cards[0])
+    except ReadError as exc:
+        errors += [FieldError("cards", str(p)) for p in exc.problems]
+    if errors:
+        raise Invalid(errors)
+    return pupils, found
+
+
+# --- what Vitrina knows ---------------------------------------------------------------
+
+def known_pupils(session: Any, school_id: int) -> list[Pupil]:
+    """The school's pupils as stored, as plain records."""
+    rows = session.execute(select(PupilRow).where(PupilRow.school_id == school_id)).scalars()
+    return [Pupil(r.register_id, r.surname, r.first_name, r.patronymic, r.birth_date,
+                  r.class_name, r.school_name, r.status, r.enrolled_on, r.left_on,
+                  Consent(bool(r.consent_given), r.consent_on, r.consent_source)
+                  if r.consent_given is not None else None) for r in rows]
+
+
+def pending_keys(session: Any, school_id: int) -> set[str]:
+    return set(session.scalars(select(SyncAction.key).where(
+        SyncAction.school_id == school_id, SyncAction.state == "pending")))
+
+
+def decisions_of(session: Any, school_id: int) -> Decisions:
+    rows = list(session.scalars(select(MatchDecision).where(
+        MatchDecision.school_id == school_id)))
+    return Decisions(
+        confirmed=frozenset((r.card_number, r.register_id) for r in rows
+                            if r.verdict == "confirmed"),
+        rejected=frozenset((r.card_number, r.register_id) for r in rows
+                           if r.verdict == "rejected"),
+        distinct=frozenset(frozenset((r.register_id, r.other_register_id)) for r in rows
+                           if r.verdict == "distinct"))
+
+
+def photos_of(session: Any, school_id: int) -> dict[str, PhotoInfo]:
+    """The newest usable photo per pupil (filled in by the photo pipeline)."""
+    return {}
+
+
+def _plan(ctx: Ctx, school: Organisation, pupils: list[Pupil], cards: list[Card],
+          confirm_missing: bool, with_pending: bool = True) -> SyncPlan:
+    session = ctx.session
+    try:
+        return plan_sync(pupils, cards, today=date.today(),
+                         known=known_pupils(session, school.id),
+                         photos=photos_of(session, school.id),
+                         pending=pending_keys(session, school.id) if with_pending else (),
+                         decisions=decisions_of(session, school.id),
+                         rules=_rules(confirm_missing))
+    except PlanError as exc:
+        raise Invalid([FieldError("register", str(exc).capitalize() + ".")]) from None
+
+
+def action_out(action: Action) -> dict[str, Any]:
+    """An action as stored in a run and listed in the UI and the API."""
+    out = asdict(action)
+    out.pop("sources")
+    out["key"] = action.key
+    out["changes"] = [list(c) for c in action.changes]
+    out["others"] = list(action.others)
+    out["needs_person"] = action.needs_person
+    out["rows"] = [str(s) for s in action.sources]
+    return out
+
+
+def _store_plan(run: SyncRun, plan: SyncPlan) -> None:
+    run.plan = [action_out(a) for a in plan.actions]
+    run.counts = plan.counts()
+
+
+# --- planning --------------------------------------------------------------------------
+
+def plan_run(ctx: Ctx, school_id: int, register: tuple[str, bytes], cards: tuple[str, bytes],
+             confirm_missing: bool = False, progress: Progress = _quiet) -> SyncRun:
+    """A dry run: read both files, plan, and keep the run (with its files) to apply later."""
+    school = school_for(ctx, school_id)
+    progress("read", 0, 2)
+    pupils, found = read_inputs(register, cards)
+    progress("plan", 1, 2)
+    plan = _plan(ctx, school, pupils, found, confirm_missing)
+    run = SyncRun(school_id=school.id, created_by_id=ctx.actor_id,
+                  created_by_name=ctx.actor_name, confirm_missing=confirm_missing,
+                  inputs=[{"role": role, "name": name, "size": len(data),
+                           "sha256": hashlib.sha256(data).hexdigest()}
+                          for role, (name, data) in (("register", register),
+                                                     ("cards", cards))])
+    _store_plan(run, plan)
+    ctx.session.add(run)
+    ctx.session.flush()
+    for role, (name, data) in (("register", register), ("cards", cards)):
+        ctx.session.add(SyncInput(run_id=run.id, role=role, name=name, data=data))
+    audit.record(ctx, "sync.plan", ("sync_run", run.id), school,
+                 f"Planned a sync of {school.name}", school=school.name, counts=run.counts)
+    progress("plan", 2, 2)
+    return run
+
+
+def get_run(ctx: Ctx, run_id: int) -> SyncRun:
+    run = ctx.session.get(SyncRun, run_id)
+    if run is None:
+        raise NotFound(_("No such sync run."))
+    school_for(ctx, run.school_id)
+    return run
+
+
+def _inputs(ctx: Ctx, run: SyncRun) -> tuple[tuple[str, bytes], tuple[str, bytes]]:
+    rows = {r.role: r for r in ctx.session.scalars(select(SyncInput).where(
+        SyncInput.run_id == run.id))}
+    if set(rows) != {"register", "cards"}:
+        raise Invalid(_("This run's files are gone (kept for a limited time); start a new "
+                        "run."))
+    return (rows["register"].name, rows["register"].data), (rows["cards"].name,
+                                                              rows["cards"].data)
+
+
+def replan(ctx: Ctx, run: SyncRun) -> SyncRun:
+    """Plan a run again from its files (after people settled proposals or conflicts)."""
+    if run.status != "planned":
+        raise Invalid(_("Only a run not yet applied can be planned again."))
+    school = school_for(ctx, run.school_id)
+    register, cards = _inputs(ctx, run)
+    pupils, found = read_inputs(register, cards)
+    _store_plan(run, _plan(ctx, school, pupils, found, run.confirm_missing))
+    return run
+
+
+def decide(ctx: Ctx, run: SyncRun, verdict: str, register_id: str, card_number: str = "",
+           other_register_id: str = "") -> SyncRun:
+    """Record a person's answer to a proposal or a possible duplicate; plan again."""
+    if verdict not in ("confirmed", "rejected", "distinct"):
+        raise Invalid(_("Unknown decision."), "verdict")
+    listed = {(a["kind"], a["pupil_id"], a["card_number"]) for a in run.plan}
+    if verdict in ("confirmed", "rejected") and (
+            "propose_match", register_id, card_number) not in listed:
+        raise Invalid(_("This run proposes no such match."), "card_number")
+    if verdict == "distinct" and not any(
+            a["kind"] == "duplicate_pupil" and {register_id, other_register_id}
+            <= {a["pupil_id"], *a["others"]} for a in run.plan):
+        raise Invalid(_("This run lists no such pair of pupils."), "register_id")
+    school = school_for(ctx, run.school_id)
+    ctx.session.add(MatchDecision(school_id=school.id, verdict=verdict,
+                                  card_number=card_number, register_id=register_id,
+                                  other_register_id=other_register_id,
+                                  decided_by_id=ctx.actor_id))
+    audit.record(ctx, "sync.decide", ("sync_run", run.id), school,
+                 f"Sync decision: {verdict} {register_id} {card_number or other_register_id}",
+                 verdict=verdict, register_id=register_id, card_number=card_number,
+                 other=other_register_id)
+    ctx.session.flush()
+    return replan(ctx, run)
+
+
+# --- applying --------------------------------------------------------------------------
+
+def _pupil_values(p: Pupil, school_id: int) -> dict[str, Any]:
+    return {"school_id": school_id, "register_id": p.register_id, "surname": p.surname,
+            "first_name": p.first_name, "patronymic": p.patronymic,
+            "birth_date": p.birth_date, "class_name": p.class_name, "school_name": p.school,
+            "status": p.status, "enrolled_on": p.enrolled_on, "left_on": p.left_on,
+            "consent_given": p.consent.given if p.consent else None,
+            "consent_on": p.consent.on if p.consent else None,
+            "consent_source": p.consent.source if p.consent else ""}
+
+
+def _card_values(c: Card, school_id: int) -> dict[str, Any]:
+    return {"school_id": school_id, "number": c.number, "pupil_register_id": c.pupil_id,
+            "status": c.status, "issued_on": c.issued_on, "surname": c.surname,
+            "first_name": c.first_name, "patronymic": c.patronymic, "birth_date": c.birth_date,
+            "class_name": c.class_name, "photo": c.photo}
+
+
+def _sync_table(ctx: Ctx, model: Any, key: str, fields: tuple[str, ...],
+                wanted: dict[str, dict[str, Any]], school_id: int,
+                progress: Progress, step: str) -> tuple[int, int]:
+    """Make the school's rows of model equal wanted (by key): insert, update what differs.
+    Returns (inserted, updated)."""
+    session = ctx.session
+    columns = [getattr(model, f) for f in fields]
+    current = {row[1]: row for row in session.execute(
+        select(model.id, getattr(model, key), *columns).where(model.school_id == school_id))}
+    new, changed = [], []
+    stamp = {"updated_at": utcnow()} if hasattr(model, "updated_at") else {}
+    for n, (k, values) in enumerate(wanted.items()):
+        row = current.get(k)
+        if row is None:
+            new.append(values)
+        elif any(row[i + 2] != values[f] for i, f in enumerate(fields)):
+            changed.append({"row_id": row[0], **{f: values[f] for f in fields}, **stamp})
+        if n % 5000 == 0:
+            progress(step, n, len(wanted))
+    if new:
+        session.execute(insert(model), new)
+    if changed:
+        stmt = update(model).where(model.id == bindparam("row_id")).values(
+            **{f: bindparam(f) for f in (*fields, *stamp)})
+        session.connection().execute(stmt, changed)
+    progress(step, len(wanted), len(wanted))
+    return len(new), len(changed)
+
+
+def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
+    """Apply a planned run in the caller's transaction; idempotent (the same files again
+    write nothing but the run's own record)."""
+    run = get_run(ctx, run_id)
+    if run.status != "planned":
+        raise Invalid(_("This run is %(status)s already.", status=run.status))
+    school = school_for(ctx, run.school_id)
+    session = ctx.session
+    register, cards = _inputs(ctx, run)
+    progress("read", 0, 1)
+    pupils, found = read_inputs(register, cards)
+    plan = _plan(ctx, school, pupils, found, run.confirm_missing)
+    whole = _plan(ctx, school, pupils, found, run.confirm_missing, with_pending=False)
+    today = date.today()
+    # Vitrina's pupils follow the register; one gone from it has left today.
+    wanted = {p.register_id: _pupil_values(p, school.id) for p in pupils}
+    for p in known_pupils(session, school.id):
+        if p.register_id not in wanted:
+            values = _pupil_values(p, school.id)
+            if values["status"] == "enrolled":
+                values.update(status="left", left_on=today)
+            wanted[p.register_id] = values
+    made, changed = _sync_table(ctx, PupilRow, "register_id", PUPIL_FIELDS, wanted,
+                                school.id, progress, "pupils")
+    card_made, card_changed = _sync_table(
+        ctx, CardRow, "number", CARD_FIELDS, {c.number: _card_values(c, school.id)
+                                              for c in found}, school.id, progress, "cards")
+    listed = {c.number for c in found}
+    gone = [n for n in session.scalars(select(CardRow.number).where(
+        CardRow.school_id == school.id)) if n not in listed]
+    if gone:
+        session.execute(delete(CardRow).where(CardRow.school_id == school.id,
+                                              CardRow.number.in_(gone)))
+    # Card changes wait for the card system; earlier ones its list now shows are done.
+    progress("actions", 0, 1)
+    still = {a.key for a in whole.actions}
+    finished = [row_id for row_id, key in session.execute(
+        select(SyncAction.id, SyncAction.key).where(SyncAction.school_id == school.id,
+                                                    SyncAction.state == "pending"))
+                if key not in still]
+    for start in range(0, len(finished), 500):
+        session.execute(update(SyncAction).where(
+            SyncAction.id.in_(finished[start:start + 500])).values(state="done",
+                                                                   done_at=utcnow()))
+    done = len(finished)
+    sent = [a for a in plan.actions if a.kind in CARD_KINDS]
+    if sent:
+        session.execute(insert(SyncAction), [
+            {"school_id": school.id, "run_id": run.id, "key": a.key, "kind": a.kind,
+             "pupil_register_id": a.pupil_id, "card_number": a.card_number}
+            for a in sent])
+    by_id = {p.register_id: p for p in pupils}
+    export = build_export(sent, by_id, lambda pid: None)
+    session.add(SyncExport(run_id=run.id, changes_csv=export.changes_csv,
+                           photos_zip=export.photos_zip))
+    _store_plan(run, plan)
+    run.status = "applied"
+    run.applied_at = utcnow()
+    run.report = {
+        "pupils_added": made, "pupils_changed": changed, "cards_added": card_made,
+        "cards_changed": card_changed, "cards_gone": len(gone), "card_changes_sent": len(sent),
+        "card_changes_done": done, "photos_exported": export.photos,
+        "photos_without_consent": export.photos_without_consent,
+        "left_for_a_person": [
+            {"kind": a.kind, "pupil_id": a.pupil_id, "card_number": a.card_number,
+             "reason": a.reason} for a in plan.actions if a.needs_person],
+    }
+    audit.record(ctx, "sync.apply", ("sync_run", run.id), school,
+                 f"Applied a sync of {school.name}", school=school.name,
+                 **{k: v for k, v in run.report.items() if isinstance(v, int)})
+    progress("done", 1, 1)
+    return run
+
+
+def export_of(ctx: Ctx, run: SyncRun) -> SyncExport:
+    found = ctx.session.get(SyncExport, run.id)
+    if found is None:
+        raise NotFound(_("This run has no export (it is not applied)."))
+    return found
+
+
+def list_runs(ctx: Ctx, school_id: int, limit: int = 50) -> list[SyncRun]:
+    school = school_for(ctx, school_id)
+    return list(ctx.session.scalars(select(SyncRun).where(SyncRun.school_id == school.id)
+                                    .order_by(SyncRun.id.desc()).limit(limit)))
