@@ -1,0 +1,194 @@
+"""Sync runs in the server: plan, apply in one transaction, the same files again change
+nothing, pending card changes become done when the card list shows them, bad files are
+refused whole, and a process killed in the middle of an apply leaves the database as it
+was."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import func, select
+
+from server.cli import main
+from server.errors import Forbidden, Invalid
+from server.extensions import db
+from server.models.pupils import CardRow, PupilRow, SyncAction, SyncRun
+from server.models.users import User
+from server.services import pupil_sync
+from server.services.context import Ctx, principal_for
+from tests.conftest import World
+from tests.helpers import VITRINA
+
+REGISTER = ("ID;Фамилия;Имя;Отчество;Дата рождения;Класс;Статус;Дата выбытия\n"
+            "R1;Иванов;Пётр;Сергеевич;02.03.2014;7Б;обучается;\n"
+            "R2;Смирнова;Анна;Игоревна;09.07.2013;8А;обучается;\n"
+            "R3;Кузнецов;Илья;;01.01.2012;9В;выбыл;01.09.2026\n")
+CARDS = ("Номер карты;ID ученика;Статус;Фамилия;Имя;Отчество;Дата рождения;Класс\n"
+         "0001;R1;активна;Иванов;Пётр;Сергеевич;02.03.2014;7А\n"
+         "0003;R3;активна;Кузнецов;Илья;;01.01.2012;9В\n")
+
+
+def files(register: str = REGISTER, cards: str = CARDS) -> tuple[tuple[str, bytes],
+                                                                  tuple[str, bytes]]:
+    return ("register.csv", register.encode("cp1251")), ("cards.csv", cards.encode())
+
+
+def ctx_of(role: str) -> Ctx:
+    user = db.session.scalars(select(User).where(User.username == role.replace("_", "-"))).one()
+    return Ctx(db.session, principal_for(db.session, user), role)
+
+
+def count(model: object) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[arg-type]
+
+
+def test_plan_apply_and_the_same_files_again(app: Flask, world: World) -> None:
+    with app.test_request_context():
+        ctx = ctx_of("card_admin")
+        run = pupil_sync.plan_run(ctx, world.ids["a"], *files())
+        assert run.counts == {"issue_card": 1, "block_card": 1, "update_card": 1,
+                              "photo_missing": 2, "pupil_new": 3}
+        assert count(PupilRow) == 0          # a plan changes nothing
+        db.session.commit()
+        done = pupil_sync.apply_run(ctx, run.id)
+        db.session.commit()
+        assert done.status == "applied" and done.report["pupils_added"] == 3
+        assert done.report["card_changes_sent"] == 3
+        rows = {p.register_id: p for p in db.session.scalars(select(PupilRow))}
+        assert (rows["R1"].class_name, rows["R3"].status) == ("7Б", "left")
+        export = pupil_sync.export_of(ctx, done).changes_csv.decode("utf-8-sig")
+        assert "block;0003;R3" in export and "update;0001;R1" in export
+        assert "issue;;R2" in export
+        # The same files again: nothing to write, nothing to send.
+        again = pupil_sync.apply_run(ctx, pupil_sync.plan_run(ctx, world.ids["a"],
+                                                              *files()).id)
+        db.session.commit()
+        assert {k: v for k, v in again.report.items() if isinstance(v, int)} == dict.fromkeys(
+            ("pupils_added", "pupils_changed", "cards_added", "cards_changed", "cards_gone",
+             "card_changes_sent", "card_changes_done", "photos_exported",
+             "photos_without_consent"), 0)
+        assert count(SyncAction) == 3
+        # The card system did it all: its new list shows the changes, which become done.
+        processed = CARDS.replace("0001;R1;активна;Иванов;Пётр;Сергеевич;02.03.2014;7А",
+                                  "0001;R1;активна;Иванов;Пётр;Сергеевич;02.03.2014;7Б") \
+            .replace("0003;R3;активна", "0003;R3;заблокирована") \
+            + "0009;R2;активна;Смирнова;Анна;Игоревна;09.07.2013;8А\n"
+        third = pupil_sync.apply_run(ctx, pupil_sync.plan_run(ctx, world.ids["a"],
+                                                              *files(cards=processed)).id)
+        db.session.commit()
+        assert (third.report["card_changes_done"], third.report["card_changes_sent"]) == (3, 0)
+        states = set(db.session.scalars(select(SyncAction.state)))
+        assert states == {"done"}
+        assert db.session.scalars(select(CardRow.status).where(CardRow.number == "0003")
+                                  ).one() == "blocked"
+
+
+def test_bad_files_are_refused_whole_and_nothing_is_stored(app: Flask, world: World) -> None:
+    broken = REGISTER + "R4;Орлова;Вера;;31.02.2014;2А;обучается;\n"
+    with app.test_request_context():
+        ctx = ctx_of("card_admin")
+        with pytest.raises(Invalid) as caught:
+            pupil_sync.plan_run(ctx, world.ids["a"], *files(register=broken, cards=""))
+        fields = [(e.field, e.reason) for e in caught.value.errors]
+        assert ("register", "register.csv, row 5, column “Дата рождения”: “31.02.2014” is "
+                "not a date (dd.mm.yyyy or yyyy-mm-dd).") in fields
+        assert ("cards", "cards.csv: The file is empty.") in fields
+        assert count(SyncRun) == 0
+
+
+def test_only_card_admins_of_the_school(app: Flask, world: World) -> None:
+    with app.test_request_context():
+        for role in ("admin", "content_manager", "viewer", "schedule_dispatcher"):
+            with pytest.raises(Forbidden):
+                pupil_sync.plan_run(ctx_of(role), world.ids["a"], *files())
+        with pytest.raises(Forbidden):
+            pupil_sync.plan_run(ctx_of("card_admin"), world.ids["b"], *files())
+
+
+def test_decisions_settle_a_proposal(app: Flask, world: World) -> None:
+    cards = CARDS + "0004;;активна;Смирнова;Анна;Игоревна;09.07.2013;8А\n"
+    with app.test_request_context():
+        ctx = ctx_of("card_admin")
+        run = pupil_sync.plan_run(ctx, world.ids["a"], *files(cards=cards))
+        assert run.counts["propose_match"] == 1 and "issue_card" not in run.counts
+        with pytest.raises(Invalid):
+            pupil_sync.decide(ctx, run, "confirmed", "R1", "0004")   # not what was proposed
+        run = pupil_sync.decide(ctx, run, "confirmed", "R2", "0004")
+        assert "propose_match" not in run.counts
+        link = [a for a in run.plan if a["card_number"] == "0004"]
+        assert link[0]["kind"] == "update_card"
+        assert link[0]["changes"] == [["pupil_id", "", "R2"]]
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_the_sync_commands(tmp_path: Path) -> None:
+    inst = str(tmp_path / "inst")
+    assert _cli("--instance", inst, "demo", "--no-serve")[0] == 0
+    (tmp_path / "reg.csv").write_bytes(REGISTER.encode("cp1251"))
+    (tmp_path / "cards.csv").write_text(CARDS)
+    base = ("--instance", inst, "--register", str(tmp_path / "reg.csv"), "--cards",
+            str(tmp_path / "cards.csv"), "--school", "Школа № 41")
+    code, out = _cli("sync", "plan", *base)
+    assert code == 0, out
+    assert "Cards to block: 1" in out and "class_name: 7А → 7Б" in out
+    code, out = _cli("sync", "plan", *base, "--format", "json")
+    assert json.loads(out)["counts"]["pupil_new"] == 3
+    code, out = _cli("sync", "apply", *base, "--export-dir", str(tmp_path / "out"))
+    assert code == 0 and "3 pupils added" in out
+    assert (tmp_path / "out" / "changes.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    code, out = _cli("sync", "apply", *base)
+    assert code == 0 and "0 pupils added, 0 changed; 0 card changes sent" in out
+    (tmp_path / "bad.csv").write_text("nothing useful\n")
+    code, out = _cli("sync", "plan", "--instance", inst, "--register", str(tmp_path / "bad.csv"),
+                     "--cards", str(tmp_path / "cards.csv"), "--school", "Школа № 41")
+    assert code == 1 and "bad.csv" in out and "No column for “id”" in out
+
+
+@pytest.mark.slow
+def test_a_process_killed_in_the_middle_of_an_apply_changes_nothing(tmp_path: Path) -> None:
+    inst = tmp_path / "inst"
+    assert _cli("--instance", str(inst), "demo", "--no-serve")[0] == 0
+    lines = ["ID;Фамилия;Имя;Дата рождения;Класс"] + [
+        f"R{n};Фамилия{n};Имя{n};01.09.2012;{n % 11 + 1}А" for n in range(60_000)]
+    (tmp_path / "reg.csv").write_text("\n".join(lines))
+    (tmp_path / "cards.csv").write_text("Номер карты;ID ученика\n1;R1\n")
+    args = [VITRINA, "--instance", str(inst), "sync", "apply", "--register",
+            str(tmp_path / "reg.csv"), "--cards", str(tmp_path / "cards.csv"),
+            "--school", "Школа № 41"]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            start_new_session=True)
+    assert proc.stderr is not None
+    line = proc.stderr.readline().decode()
+    assert line.startswith("Applying run"), line
+    # Into the writes: the uncommitted pupils spill into SQLite's write-ahead log.
+    wal = inst / "vitrina.db-wal"
+    deadline = time.monotonic() + 60
+    while (not wal.exists() or wal.stat().st_size < 2 * 2**20) and proc.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the apply ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    from server.app import create_app
+
+    app = create_app(instance_path=str(inst))
+    with app.app_context():
+        assert count(PupilRow) == 0 and count(SyncRun) == 0 and count(SyncAction) == 0
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "60000 pupils added" in done.stdout
+    with app.app_context():
+        assert count(PupilRow) == 60_000
