@@ -28,6 +28,7 @@ from server.web import (
     health,
     orgs,
     player,
+    pupils,
     static,
     timetable,
     ui,
@@ -62,7 +63,7 @@ def create_app(
 
     for blueprint in (health.bp, auth.bp, account.bp, dashboard.bp, orgs.bp,
                       users.bp, audit.bp, content.bp, vote.bp, timetable.bp,
-                      timetable.feeds_bp, displays_web.bp, player.bp):
+                      timetable.feeds_bp, displays_web.bp, player.bp, pupils.bp):
         app.register_blueprint(blueprint)
     for api in (api_me.api, api_orgs.api, api_users.api, api_audit.api, api_tokens.api,
                 api_content.api, api_timetable.api):

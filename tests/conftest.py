@@ -227,6 +227,7 @@ def build_world(app: Flask) -> World:
         for side, school in (("a", a), ("b", b)):
             _school_content(ctx, w, side, school.id)
             _school_timetable(ctx, w, side, school)
+            _school_pupils(ctx, w, side, school.id)
         s.commit()
     return w
 
@@ -253,6 +254,22 @@ def _school_content(ctx: Any, w: World, side: str, org_id: int) -> None:
     w.items.update({f"news_{side}": news.id, f"poll_{side}": poll.id,
                     f"alert_{side}": alert.id})
     w.poll_keys[f"poll_{side}"] = poll.public_key or ""
+
+
+#: A small register and card list of each test school.
+TEST_REGISTER = ("ID;Фамилия;Имя;Дата рождения;Класс\n"
+                 "{s}1;Иванов;Пётр;02.03.2014;7Б\n{s}2;Смирнова;Анна;09.07.2013;8А\n")
+TEST_CARDS = "Номер карты;ID ученика;Статус\n{s}-0001;{s}1;активна\n"
+
+
+def _school_pupils(ctx: Any, w: World, side: str, org_id: int) -> None:
+    """A planned (not applied) sync run of the school."""
+    from server.services import pupil_sync
+
+    run = pupil_sync.plan_run(ctx, org_id,
+                              ("register.csv", TEST_REGISTER.format(s=side.upper()).encode()),
+                              ("cards.csv", TEST_CARDS.format(s=side.upper()).encode()))
+    w.tt[f"run_{side}"] = run.id
 
 
 #: Bells of the test schools.

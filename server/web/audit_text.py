@@ -63,6 +63,17 @@ def describe_event(event: AuditEvent) -> str:
         found = _display_sentence(action, d)
         if found:
             return found
+    if action == "sync.plan":
+        return _("Planned a sync of %(school)s", school=d.get("school", ""))
+    if action == "sync.apply":
+        return _("Applied a sync of %(school)s: %(added)s pupils added, %(changed)s changed, "
+                 "%(sent)s card changes sent", school=d.get("school", ""),
+                 added=d.get("pupils_added", 0), changed=d.get("pupils_changed", 0),
+                 sent=d.get("card_changes_sent", 0))
+    if action == "sync.decide":
+        return _("Sync decision “%(verdict)s”: %(who)s", verdict=d.get("verdict", ""),
+                 who=" ".join(x for x in (d.get("register_id", ""), d.get("card_number", ""),
+                                          d.get("other", "")) if x))
     if action.startswith("timetable."):
         found = _timetable_sentence(action, d)
         if found:

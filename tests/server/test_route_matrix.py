@@ -24,6 +24,7 @@ CONTENT = frozenset({"content_manager"})
 TT_VIEW = frozenset({"admin", "content_manager", "schedule_dispatcher", "viewer"})
 TT_EDIT = frozenset({"schedule_dispatcher"})
 DISPLAY_VIEW = frozenset({"admin", "content_manager", "viewer"})
+CARDS = frozenset({"card_admin"})
 PUBLIC = "public"
 #: Only a display with its device token; every person (and nobody) gets 401.
 DEVICE = "device"
@@ -294,6 +295,16 @@ MATRIX: dict[tuple[str, str], Rule] = {
                                       scoped=True),
     ("displays.pair_again", "POST"): Rule(
         ADMIN, tt_obj("display", "/displays/{o}/pair-again"), scoped=True),
+    ("pupils.index", "GET"): Rule(CARDS, fixed("/pupils/")),
+    ("pupils.sync", "GET"): Rule(CARDS, fixed("/pupils/sync")),
+    ("pupils.sync", "POST"): Rule(CARDS, fixed("/pupils/sync")),
+    ("pupils.run", "GET"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}"), scoped=True),
+    ("pupils.decide", "POST"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}/decide"),
+                                    scoped=True),
+    ("pupils.apply", "POST"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}/apply"),
+                                   scoped=True),
+    ("pupils.export", "GET"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}/changes.csv"),
+                                   scoped=True),
     ("player.index", "GET"): Rule(PUBLIC, fixed("/player/")),
     ("player.asset", "GET"): Rule(PUBLIC, fixed("/player/player.js")),
     ("device.pair", "POST"): Rule(PUBLIC, fixed("/api/device/v1/pair")),

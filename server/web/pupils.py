@@ -1,0 +1,203 @@
+"""The card administrator's pages: a school's pupils, and sync runs (upload, plan, settle,
+apply, export)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from server.access import request_ctx, requires
+from server.errors import Invalid
+from server.models.pupils import CardRow, PupilRow
+from server.rights import PUPIL_MANAGE
+from server.services import orgs, pupil_sync
+from server.web.forms import errors_by_field
+from sync.names import normalize_name
+
+bp = Blueprint("pupils", __name__, url_prefix="/pupils")
+
+KINDS = {
+    "conflict": (_l("Conflicts"), _l("A person decides: nothing is done about these.")),
+    "duplicate_pupil": (_l("Possible duplicates"), _l(
+        "Same name and birth date under different register IDs. Their cards wait until you "
+        "say whether these are different children.")),
+    "duplicate_cards": (_l("Several active cards"), _l(
+        "One pupil holds more than one active card: block the extra ones in the card "
+        "system.")),
+    "propose_match": (_l("Proposed matches"), _l(
+        "A card without a register ID whose name and birth date fit a pupil. Confirm or "
+        "reject.")),
+    "issue_card": (_l("Cards to issue"), _l("Enrolled pupils without a working card.")),
+    "unblock_card": (_l("Cards to unblock"), _l("Pupils back at school whose card was "
+                                               "blocked.")),
+    "block_card": (_l("Cards to block"), _l("Pupils who left, after the grace period.")),
+    "update_card": (_l("Card data to correct"), _l("The card's holder data differ from the "
+                                                  "register.")),
+    "photo_missing": (_l("Photos missing"), _l("No photo for the card.")),
+    "photo_outdated": (_l("Photos outdated"), _l("Older than the school allows.")),
+    "pupil_new": (_l("New pupils"), _l("In the register, not yet in Vitrina.")),
+    "pupil_update": (_l("Pupil data changed"), _l("The register has new data.")),
+    "pupil_left": (_l("Pupils who left"), _l("Left the school, or no longer in the "
+                                             "register.")),
+    "pupil_back": (_l("Pupils back"), _l("Left before, in the register again.")),
+}
+FIELDS = {"surname": _l("Surname"), "first_name": _l("First name"),
+          "patronymic": _l("Patronymic"), "birth_date": _l("Birth date"),
+          "class_name": _l("Class"), "school": _l("School"), "pupil_id": _l("Register ID")}
+STATUSES = {"planned": _l("Planned (dry run)"), "applied": _l("Applied"),
+            "discarded": _l("Discarded")}
+CARD_STATUSES = {"active": _l("active"), "blocked": _l("blocked"), "lost": _l("lost"),
+                 "expired": _l("expired")}
+
+
+@bp.app_context_processor
+def sync_labels() -> dict[str, Any]:
+    return {"sync_kinds": KINDS, "sync_fields": FIELDS, "run_statuses": STATUSES,
+            "card_statuses": CARD_STATUSES}
+
+
+def _schools() -> list[Any]:
+    return [row.org for row in orgs.as_tree(orgs.visible_orgs(request_ctx(), PUPIL_MANAGE))
+            if row.org.kind == "school"]
+
+
+def _school_id(schools: list[Any]) -> int | None:
+    raw = request.values.get("school_id", "")
+    if raw.isdigit():
+        return int(raw)
+    return schools[0].id if schools else None
+
+
+@bp.get("/")
+@requires(PUPIL_MANAGE)
+def index() -> Any:
+    """A school's pupils with their cards, searchable by name, ID or class."""
+    ctx = request_ctx()
+    schools = _schools()
+    school_id = _school_id(schools)
+    pupils: list[Any] = []
+    cards: dict[str, list[Any]] = {}
+    q = request.args.get("q", "").strip()[:100]
+    total = 0
+    if school_id is not None:
+        school = pupil_sync.school_for(ctx, school_id)
+        found = list(ctx.session.scalars(select(PupilRow).where(
+            PupilRow.school_id == school.id).order_by(
+            PupilRow.class_name, PupilRow.surname, PupilRow.first_name)))
+        if q:
+            # In Python: the database's lower() knows no Cyrillic, and ё/е should match.
+            key = normalize_name(q)
+            found = [p for p in found if key in normalize_name(f"{p.surname} {p.first_name}")
+                     or q in (p.register_id, p.class_name) or q.upper() == p.class_name]
+        total = len(found)
+        pupils = found[:200]
+        ids = {p.register_id for p in pupils}
+        # A card is a pupil's by its register ID, or by a match a person confirmed (until
+        # the card system's list carries the ID).
+        confirmed = dict(pupil_sync.decisions_of(ctx.session, school.id).confirmed)
+        for c in ctx.session.scalars(select(CardRow).where(CardRow.school_id == school.id)):
+            owner = c.pupil_register_id or confirmed.get(c.number)
+            if owner in ids:
+                cards.setdefault(owner, []).append(c)
+    return render_template("pupils/index.html", schools=schools, school_id=school_id,
+                           pupils=pupils, cards=cards, q=q, total=total)
+
+
+@bp.route("/sync", methods=["GET", "POST"])
+@requires(PUPIL_MANAGE)
+def sync() -> Any:
+    """Upload a register and a card list: a dry run shows the plan."""
+    ctx = request_ctx()
+    schools = _schools()
+    school_id = _school_id(schools)
+    errors: dict[str, str] = {}
+    problems: list[Any] = []
+    status = 200
+    if request.method == "POST":
+        register, cards = request.files.get("register"), request.files.get("cards")
+        if school_id is None:
+            abort(404)
+        try:
+            if not register or not register.filename:
+                raise Invalid(_("Choose the register's export."), "register")
+            if not cards or not cards.filename:
+                raise Invalid(_("Choose the card system's list."), "cards")
+            run = pupil_sync.plan_run(
+                ctx, school_id, (register.filename, register.read()),
+                (cards.filename, cards.read()), "confirm_missing" in request.form)
+        except Invalid as exc:
+            problems = exc.errors
+            errors = errors_by_field(exc)
+            status = 422
+        else:
+            return redirect(url_for("pupils.run", run_id=run.id))
+    runs = pupil_sync.list_runs(ctx, school_id) if school_id is not None else []
+    return render_template("pupils/sync.html", schools=schools, school_id=school_id,
+                           runs=runs, errors=errors, problems=problems), status
+
+
+@bp.get("/sync/<int:run_id>")
+@requires(PUPIL_MANAGE)
+def run(run_id: int) -> Any:
+    """A run's plan grouped by kind (filter by kind or by ID), and what it did once applied."""
+    ctx = request_ctx()
+    found = pupil_sync.get_run(ctx, run_id)
+    kind = request.args.get("kind", "")
+    q = request.args.get("q", "").strip()
+    actions = [a for a in found.plan if (not kind or a["kind"] == kind)
+               and (not q or q in (a["pupil_id"] or "", a["card_number"] or "",
+                                   *a["others"]))]
+    school = pupil_sync.school_for(ctx, found.school_id)
+    return render_template("pupils/run.html", run=found, school=school, kind=kind, q=q,
+                           actions=actions[:500], shown_total=len(actions))
+
+
+@bp.post("/sync/<int:run_id>/decide")
+@requires(PUPIL_MANAGE)
+def decide(run_id: int) -> Any:
+    """Confirm or reject a proposed match, or say two pupils are different children."""
+    ctx = request_ctx()
+    found = pupil_sync.get_run(ctx, run_id)
+    form = request.form
+    try:
+        pupil_sync.decide(ctx, found, form.get("verdict", ""), form.get("register_id", ""),
+                          form.get("card_number", ""), form.get("other_register_id", ""))
+    except Invalid as exc:
+        flash(" ".join(errors_by_field(exc).values()), "error")
+        return redirect(url_for("pupils.run", run_id=run_id)), 303
+    flash(_("Noted; the plan is updated."), "ok")
+    return redirect(url_for("pupils.run", run_id=run_id, kind=form.get("kind", "")))
+
+
+@bp.post("/sync/<int:run_id>/apply")
+@requires(PUPIL_MANAGE)
+def apply(run_id: int) -> Any:
+    """Apply the plan, all at once."""
+    ctx = request_ctx()
+    try:
+        done = pupil_sync.apply_run(ctx, run_id)
+    except Invalid as exc:
+        flash(" ".join(errors_by_field(exc).values()), "error")
+        return redirect(url_for("pupils.run", run_id=run_id)), 303
+    flash(_("Applied. Download the export for the card system below."), "ok")
+    return redirect(url_for("pupils.run", run_id=done.id))
+
+
+@bp.get("/sync/<int:run_id>/<any('changes.csv', 'photos.zip'):name>")
+@requires(PUPIL_MANAGE)
+def export(run_id: int, name: str) -> Any:
+    """The applied run's files for the card system."""
+    ctx = request_ctx()
+    found = pupil_sync.get_run(ctx, run_id)
+    files = pupil_sync.export_of(ctx, found)
+    data = files.changes_csv if name == "changes.csv" else files.photos_zip
+    mimetype = "text/csv" if name == "changes.csv" else "application/zip"
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = \
+        f'attachment; filename="sync-{found.id}-{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

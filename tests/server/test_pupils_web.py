@@ -1,0 +1,65 @@
+"""The card administrator's pages: upload → plan → settle a proposal → apply → export;
+a bad file is listed with its rows and nothing is kept; pupils are listed and searched."""
+
+from __future__ import annotations
+
+import io
+
+from flask.testing import FlaskClient
+
+from tests.conftest import AuthActions, World
+from tests.server.test_pupil_sync import CARDS, REGISTER
+
+
+def upload(client: FlaskClient, world: World, register: bytes, cards: bytes) -> object:
+    return client.post("/pupils/sync", data={
+        "school_id": str(world.ids["a"]),
+        "register": (io.BytesIO(register), "register.csv"),
+        "cards": (io.BytesIO(cards), "cards.csv")}, content_type="multipart/form-data")
+
+
+def test_upload_plan_settle_apply_and_export(client: FlaskClient, world: World,
+                                             auth: AuthActions) -> None:
+    auth.login("card_admin")
+    assert 'data-nav="pupils.index"' in client.get("/").get_data(as_text=True)
+    cards = CARDS + "0004;;активна;Смирнова;Анна;Игоревна;09.07.2013;8А\n"
+    r = upload(client, world, REGISTER.encode("cp1251"), cards.encode())
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]  # type: ignore[attr-defined]
+    run_url = r.headers["Location"]  # type: ignore[attr-defined]
+    page = client.get(run_url).get_data(as_text=True)
+    assert "Proposed matches: 1" in page and "Cards to block: 1" in page
+    assert "7А</del> → <ins>7Б" in page
+    run_id = run_url.rstrip("/").split("/")[-1]
+    r2 = client.post(f"/pupils/sync/{run_id}/decide", data={
+        "verdict": "confirmed", "register_id": "R2", "card_number": "0004"},
+        follow_redirects=True)
+    page = r2.get_data(as_text=True)
+    assert "the plan is updated" in page and "Proposed matches" not in page
+    assert "Register ID: <del>—</del> → <ins>R2</ins>" in page
+    r3 = client.post(f"/pupils/sync/{run_id}/apply", follow_redirects=True)
+    page = r3.get_data(as_text=True)
+    assert 'data-testid="report"' in page and "3 pupils added" in page
+    csv = client.get(f"/pupils/sync/{run_id}/changes.csv")
+    assert csv.status_code == 200 and "attachment" in csv.headers["Content-Disposition"]
+    text = csv.get_data().decode("utf-8-sig")
+    assert "update;0004;R2" in text and "block;0003;R3" in text
+    assert client.get(f"/pupils/sync/{run_id}/photos.zip").mimetype == "application/zip"
+    # Applied runs cannot be applied again; the pupils are listed.
+    again = client.post(f"/pupils/sync/{run_id}/apply", follow_redirects=True)
+    assert "applied already" in again.get_data(as_text=True)
+    listing = client.get(f"/pupils/?school_id={world.ids['a']}&q=смирн").get_data(
+        as_text=True)
+    assert "Смирнова Анна" in listing and "Иванов" not in listing
+    assert "0004 · active" in listing
+
+
+def test_a_bad_file_lists_its_problems(client: FlaskClient, world: World,
+                                       auth: AuthActions) -> None:
+    auth.login("card_admin")
+    broken = REGISTER + "R4;Орлова;Вера;;31.02.2014;2А;обучается;\n"
+    r = upload(client, world, broken.encode(), b"")
+    assert r.status_code == 422  # type: ignore[attr-defined]
+    page = r.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert 'data-testid="sync-problems"' in page
+    assert "row 5, column “Дата рождения”: “31.02.2014” is not a date" in page
+    assert "cards.csv: The file is empty." in page
