@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 #: Latin letters that look like Cyrillic ones, mapped to the Cyrillic letter (applied only
 #: to words that hold Cyrillic letters, so a Latin name stays Latin).
@@ -21,6 +22,7 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _SPACES = re.compile(r"[\s\u00a0]+")
 
 
+@lru_cache(maxsize=65536)
 def normalize_name(text: str) -> str:
     """A comparison key for one name: lower case, ё→е, look-alikes made Cyrillic, single
     spaces, hyphens kept as one."""

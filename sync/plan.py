@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 from sync.names import person_key
 from sync.records import Card, PhotoInfo, Pupil, Source
@@ -84,7 +85,7 @@ class Action:
     others: tuple[str, ...] = ()
     sources: tuple[Source, ...] = field(default=(), compare=False)
 
-    @property
+    @cached_property
     def key(self) -> str:
         """A stable identity: the same action on the same data has the same key."""
         text = "|".join([self.kind, self.pupil_id or "", self.card_number or "",
@@ -126,7 +127,7 @@ def _text(value: object) -> str:
 
 
 def _srcs(*records: Pupil | Card | None) -> tuple[Source, ...]:
-    return tuple(r.source for r in records if r is not None and r.source is not None)
+    return tuple([r.source for r in records if r is not None and r.source is not None])
 
 
 class _Planner:
@@ -135,6 +136,7 @@ class _Planner:
                  decisions: Decisions, rules: Rules, today: date) -> None:
         self.today, self.rules, self.decisions, self.photos = today, rules, decisions, photos
         self.actions: list[Action] = []
+        self._by_person: dict[tuple[str, str, date | None], list[Pupil]] | None = None
         #: Pupils a card is proposed for: no new card until a person answers.
         self.proposed: set[str] = set()
         self.register: dict[str, Pupil] = {}
@@ -191,12 +193,19 @@ class _Planner:
 
     # --- who is who --------------------------------------------------------------------
 
+    def _people(self) -> dict[tuple[str, str, date | None], list[Pupil]]:
+        """Register pupils with a birth date, by name and birth date as matching sees them."""
+        if self._by_person is None:
+            self._by_person = defaultdict(list)
+            for p in self.register.values():
+                if p.birth_date is not None:
+                    self._by_person[person_key(p.surname, p.first_name, p.birth_date)].append(p)
+        return self._by_person
+
     def _duplicates(self) -> set[str]:
         """Register rows that may be one child twice; their cards wait for a person."""
-        by_key: dict[tuple[str, str, date | None], list[Pupil]] = defaultdict(list)
-        for p in self.register.values():
-            if p.birth_date is not None and p.status == "enrolled":
-                by_key[person_key(p.surname, p.first_name, p.birth_date)].append(p)
+        by_key = {k: [p for p in group if p.status == "enrolled"]
+                  for k, group in self._people().items() if len(group) > 1}
         held: set[str] = set()
         for group in by_key.values():
             ids = sorted(p.register_id for p in group)
@@ -218,10 +227,6 @@ class _Planner:
         proposals and conflicts for the rest."""
         cards_of: dict[str, list[Card]] = defaultdict(list)
         confirmed = dict(self.decisions.confirmed)
-        people: dict[tuple[str, str, date | None], list[Pupil]] = defaultdict(list)
-        for p in self.register.values():
-            if p.birth_date is not None:
-                people[person_key(p.surname, p.first_name, p.birth_date)].append(p)
         for card in self.cards:
             if card.pupil_id and (card.pupil_id in self.register or card.pupil_id in self.known):
                 cards_of[card.pupil_id].append(card)
@@ -241,8 +246,8 @@ class _Planner:
                          "until a person decides.", card_number=card.number,
                          sources=_srcs(card))
                 continue
-            found = [p for p in people.get(person_key(card.surname, card.first_name,
-                                                      card.birth_date), [])
+            found = [p for p in self._people().get(person_key(card.surname, card.first_name,
+                                                              card.birth_date), [])
                      if (card.number, p.register_id) not in self.decisions.rejected]
             if card.birth_date is None or not found:
                 self.add("conflict", "An active card with no register ID and no pupil of "
@@ -265,6 +270,8 @@ class _Planner:
     def _pupil_record(self, pupil: Pupil) -> None:
         """Vitrina's own copy of the pupil follows the register."""
         before = self.known.get(pupil.register_id)
+        if before == pupil:
+            return      # the usual case: nothing changed
         if before is None:
             self.add("pupil_new", "New in the register.", pupil_id=pupil.register_id,
                      sources=_srcs(pupil))
@@ -277,7 +284,8 @@ class _Planner:
                      pupil_id=pupil.register_id, sources=_srcs(pupil))
         fields = ("surname", "first_name", "patronymic", "birth_date", "class_name", "school")
         changes = tuple((f, _text(getattr(before, f)), _text(getattr(pupil, f)))
-                        for f in fields if _text(getattr(before, f)) != _text(getattr(pupil, f)))
+                        for f in fields if getattr(before, f) != getattr(pupil, f)
+                        and _text(getattr(before, f)) != _text(getattr(pupil, f)))
         if changes:
             self.add("pupil_update", "The register has new data.", pupil_id=pupil.register_id,
                      changes=changes, sources=_srcs(pupil))
@@ -307,8 +315,9 @@ class _Planner:
             card = active[0]
             changes = tuple((f, _text(getattr(card, f)), _text(getattr(pupil, f)))
                             for f in CARD_FIELDS
-                            if _text(getattr(card, f)) != _text(getattr(pupil, f))
-                            and getattr(pupil, f) not in (None, ""))
+                            if getattr(card, f) != getattr(pupil, f)
+                            and getattr(pupil, f) not in (None, "")
+                            and _text(getattr(card, f)) != _text(getattr(pupil, f)))
             if changes:
                 self.add("update_card", "The card's holder data differ from the register.",
                          pupil_id=pid, card_number=card.number, changes=changes,

@@ -94,7 +94,7 @@ class _Row:
     problems: list[Problem]
 
     def get(self, name: str) -> str:
-        return " ".join(self.cells.get(name, "").split())
+        return self.cells.get(name, "")
 
     def problem(self, name: str, message: str) -> None:
         self.problems.append(Problem(self.table.file, self.number,
@@ -137,16 +137,23 @@ def _columns(table: Table, known: dict[str, tuple[str, ...]],
 
 
 def _rows(table: Table, columns: dict[str, int]) -> list[_Row]:
+    """The rows with each wanted cell's spaces tidied (runs of spaces made one)."""
     out = []
+    wanted = list(columns.items())
+    width = len(table.header)
     for number, cells in table.rows:
         row = _Row(table, number, {}, [])
-        for name, position in columns.items():
-            value = cells[position] if position < len(cells) else ""
+        count = len(cells)
+        for name, position in wanted:
+            value = cells[position] if position < count else ""
+            if "  " in value or value[:1].isspace() or value[-1:].isspace() or "\t" in value \
+                    or "\xa0" in value:
+                value = " ".join(value.split())
             if len(value) > MAX_CELL:
                 row.problem(name, f"Longer than {MAX_CELL} characters.")
                 value = ""
             row.cells[name] = value
-        if len(cells) < len(table.header) and any(c.strip() for c in cells):
+        if count < width and "".join(cells).strip():
             missing = table.header[len(cells)]
             row.problems.append(Problem(table.file, number, missing,
                                         f"The row ends early: {len(cells)} of "

@@ -110,7 +110,7 @@ def read_table(data: bytes, file: str) -> Table:
     table: Table | None = None
     try:
         for row in reader:
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():
                 continue
             if table is None:
                 table = Table(file, [c.strip() for c in row])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -72,9 +71,27 @@ def _rules(confirm_missing: bool) -> Rules:
                  max_missing_share=1.0 if confirm_missing else Rules.max_missing_share)
 
 
+#: The records of the last files read, by their names and hashes: a run planned and then
+#: applied in the same process reads its files once. (A cache only: any process reads
+#: the stored files when it has not seen them.)
+_last_read: dict[tuple[str, str, str, str], tuple[list[Pupil], list[Card]]] = {}
+
+
 def read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes]
                 ) -> tuple[list[Pupil], list[Card]]:
     """Both files read, or Invalid listing every problem by file, row and column."""
+    key = (register[0], hashlib.sha256(register[1]).hexdigest(), cards[0],
+           hashlib.sha256(cards[1]).hexdigest())
+    if key in _last_read:
+        return _last_read[key]
+    found_pair = _read_inputs(register, cards)
+    _last_read.clear()
+    _last_read[key] = found_pair
+    return found_pair
+
+
+def _read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes]
+                 ) -> tuple[list[Pupil], list[Card]]:
     errors: list[FieldError] = []
     pupils: list[Pupil] = []
     found: list[Card] = []
@@ -95,11 +112,13 @@ def read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes]
 
 def known_pupils(session: Any, school_id: int) -> list[Pupil]:
     """The school's pupils as stored, as plain records."""
-    rows = session.execute(select(PupilRow).where(PupilRow.school_id == school_id)).scalars()
-    return [Pupil(r.register_id, r.surname, r.first_name, r.patronymic, r.birth_date,
-                  r.class_name, r.school_name, r.status, r.enrolled_on, r.left_on,
-                  Consent(bool(r.consent_given), r.consent_on, r.consent_source)
-                  if r.consent_given is not None else None) for r in rows]
+    rows = session.execute(select(
+        PupilRow.register_id, PupilRow.surname, PupilRow.first_name, PupilRow.patronymic,
+        PupilRow.birth_date, PupilRow.class_name, PupilRow.school_name, PupilRow.status,
+        PupilRow.enrolled_on, PupilRow.left_on, PupilRow.consent_given, PupilRow.consent_on,
+        PupilRow.consent_source).where(PupilRow.school_id == school_id))
+    return [Pupil(*r[:10], Consent(bool(r[10]), r[11], r[12])  # type: ignore[misc]
+                  if r[10] is not None else None) for r in rows]
 
 
 def pending_keys(session: Any, school_id: int) -> set[str]:
@@ -125,11 +144,13 @@ def photos_of(session: Any, school_id: int) -> dict[str, PhotoInfo]:
 
 
 def _plan(ctx: Ctx, school: Organisation, pupils: list[Pupil], cards: list[Card],
-          confirm_missing: bool, with_pending: bool = True) -> SyncPlan:
+          confirm_missing: bool, with_pending: bool = True,
+          known: list[Pupil] | None = None) -> SyncPlan:
     session = ctx.session
     try:
         return plan_sync(pupils, cards, today=date.today(),
-                         known=known_pupils(session, school.id),
+                         known=known if known is not None else known_pupils(session,
+                                                                            school.id),
                          photos=photos_of(session, school.id),
                          pending=pending_keys(session, school.id) if with_pending else (),
                          decisions=decisions_of(session, school.id),
@@ -140,14 +161,11 @@ def _plan(ctx: Ctx, school: Organisation, pupils: list[Pupil], cards: list[Card]
 
 def action_out(action: Action) -> dict[str, Any]:
     """An action as stored in a run and listed in the UI and the API."""
-    out = asdict(action)
-    out.pop("sources")
-    out["key"] = action.key
-    out["changes"] = [list(c) for c in action.changes]
-    out["others"] = list(action.others)
-    out["needs_person"] = action.needs_person
-    out["rows"] = [str(s) for s in action.sources]
-    return out
+    return {"kind": action.kind, "reason": action.reason, "pupil_id": action.pupil_id,
+            "card_number": action.card_number, "key": action.key,
+            "changes": [list(c) for c in action.changes], "others": list(action.others),
+            "needs_person": action.needs_person,
+            "rows": [str(s) for s in action.sources]}
 
 
 def _store_plan(run: SyncRun, plan: SyncPlan) -> None:
@@ -296,12 +314,15 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
     register, cards = _inputs(ctx, run)
     progress("read", 0, 1)
     pupils, found = read_inputs(register, cards)
-    plan = _plan(ctx, school, pupils, found, run.confirm_missing)
-    whole = _plan(ctx, school, pupils, found, run.confirm_missing, with_pending=False)
+    known = known_pupils(session, school.id)
+    whole = _plan(ctx, school, pupils, found, run.confirm_missing, with_pending=False,
+                  known=known)
+    pending = pending_keys(session, school.id)
+    plan = SyncPlan(tuple(a for a in whole.actions if a.key not in pending))
     today = date.today()
     # Vitrina's pupils follow the register; one gone from it has left today.
     wanted = {p.register_id: _pupil_values(p, school.id) for p in pupils}
-    for p in known_pupils(session, school.id):
+    for p in known:
         if p.register_id not in wanted:
             values = _pupil_values(p, school.id)
             if values["status"] == "enrolled":
@@ -340,7 +361,8 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
     export = build_export(sent, by_id, lambda pid: None)
     session.add(SyncExport(run_id=run.id, changes_csv=export.changes_csv,
                            photos_zip=export.photos_zip))
-    _store_plan(run, plan)
+    if [a["key"] for a in run.plan] != [a.key for a in plan.actions]:
+        _store_plan(run, plan)      # something changed since the dry run
     run.status = "applied"
     run.applied_at = utcnow()
     run.report = {
