@@ -1,12 +1,16 @@
-"""Realistic demo data: a region, a municipality, two schools, one person per role."""
+"""Realistic demo data: a region, a municipality, two schools, one person per role, their
+content, timetables, pupils and cards."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from server.demo_content import seed_content
+from server.demo_pupils import seed_pupils
 from server.demo_timetable import seed_timetable
 from server.models.orgs import Organisation
 from server.schemas import GrantCreate, OrgCreate, UserCreate
@@ -71,7 +75,7 @@ def seed_demo(session: Session) -> list[DemoLogin]:
         ("viewer", "Дмитрий Андреевич Морозов", "viewer", tree.municipality),
     ]
     logins = []
-    author = dispatcher = None
+    author = dispatcher = cards = None
     for username, name, role, org in people:
         user = users.create_user(ctx, UserCreate(username=username, display_name=name,
                                                  password=DEMO_PASSWORD, org_id=org.id))
@@ -81,6 +85,8 @@ def seed_demo(session: Session) -> list[DemoLogin]:
             author = principal_for(session, user)
         if role == "schedule_dispatcher":
             dispatcher = principal_for(session, user)
+        if role == "card_admin":
+            cards = principal_for(session, user)
     session.flush()
     author_ctx = Ctx(session=session, principal=author, actor_name="content")
     seed_content(session, author_ctx, gym, [b for b in tree.buildings if b.parent_id == gym.id])
@@ -88,5 +94,8 @@ def seed_demo(session: Session) -> list[DemoLogin]:
     for school in tree.schools:
         seed_timetable(dispatcher_ctx if school is gym else ctx, school,
                        [b for b in tree.buildings if b.parent_id == school.id])
+    cards_ctx = Ctx(session=session, principal=cards, actor_name="cards")
+    seed_pupils(session, cards_ctx, [gym], Path(current_app.instance_path))
+    seed_pupils(session, ctx, tree.schools[1:], Path(current_app.instance_path), first=1)
     session.commit()
     return logins

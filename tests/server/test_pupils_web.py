@@ -4,9 +4,16 @@ a bad file is listed with its rows and nothing is kept; pupils are listed and se
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
+from server.app import create_app
+from server.cli import main
+from server.demo import DEMO_PASSWORD
 from tests.conftest import AuthActions, World
 from tests.server.test_pupil_sync import CARDS, REGISTER
 
@@ -63,3 +70,34 @@ def test_a_bad_file_lists_its_problems(client: FlaskClient, world: World,
     assert 'data-testid="sync-problems"' in page
     assert "row 5, column “Дата рождения”: “31.02.2014” is not a date" in page
     assert "cards.csv: The file is empty." in page
+
+
+@pytest.mark.slow
+def test_the_demo_plans_the_usual_problems(tmp_path: Path) -> None:
+    inst = str(tmp_path / "demo")
+    result = CliRunner().invoke(main, ["--instance", inst, "demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    app = create_app(test_config={"WTF_CSRF_ENABLED": False}, instance_path=inst)
+    client = app.test_client()
+    assert client.post("/login", data={"username": "cards", "password": DEMO_PASSWORD}
+                       ).status_code == 302
+    page = client.get("/pupils/sync").get_data(as_text=True)
+    # The demo's card administrator works in Russian.
+    assert "register.csv, cards.csv" in page and "План (пробный прогон)" in page
+    with app.app_context():
+        from server.extensions import db
+        from server.models.pupils import PupilRow, SyncRun
+
+        run = db.session.scalars(select(SyncRun).where(SyncRun.status == "planned")
+                                 .order_by(SyncRun.id)).first()
+        assert run is not None
+        assert {k: run.counts[k] for k in ("block_card", "duplicate_pupil", "duplicate_cards",
+                                           "propose_match", "conflict", "update_card")} == {
+            "block_card": 5, "duplicate_pupil": 1, "duplicate_cards": 1, "propose_match": 1,
+            "conflict": 1, "update_card": 2}
+        assert db.session.scalar(select(func.count()).select_from(PupilRow)) == 720
+    plan = client.get(f"/pupils/sync/{run.id}").get_data(as_text=True)
+    assert "Заблокировать карты: 5" in plan and "Возможные дубли: 1" in plan
+    # The Gymnasium's register on disk is a Windows-1251 export.
+    raw = (Path(inst) / "demo-sync" / "G9" / "register.csv").read_bytes()
+    assert "Фамилия".encode("cp1251") in raw
