@@ -188,7 +188,7 @@ class _Planner:
         if share > self.rules.max_missing_share:
             raise PlanError(
                 f"the register lacks {len(missing)} of the {len(enrolled)} pupils known as "
-                f"enrolled ({share:.0%}): is the export partial? Check the file, or confirm "
+                f"enrolled ({share:.0%}); is the export partial? Check the file, or confirm "
                 "that so many pupils have left")
 
     # --- who is who --------------------------------------------------------------------

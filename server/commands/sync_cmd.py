@@ -1,4 +1,5 @@
-"""`vitrina sync …`: reconcile a school's register with its card list from the terminal.
+"""`vitrina sync …` and `vitrina pupils purge`: reconcile a school's register with its card
+list from the terminal, and remove personal data past its retention.
 
     vitrina sync plan  --register FILE --cards FILE [--school NODE] [--format text|json]
     vitrina sync apply --register FILE --cards FILE [--school NODE] [--confirm-missing]
@@ -184,5 +185,28 @@ def apply(state: State, register: Path, cards: Path, school_ref: str | None,
                    f"{len(report['left_for_a_person'])} left for a person.")
         if export_dir is not None:
             click.echo(f"Export: {export_dir / 'changes.csv'}, {export_dir / 'photos.zip'}")
+
+    run_in_app(state, run)
+
+
+@main.group("pupils")
+def pupils_group() -> None:
+    """Pupils' personal data."""
+
+
+@pupils_group.command("purge")
+@instance_option
+@pass_state
+def purge(state: State) -> None:
+    """Remove pupils past their retention, and old sync files (run it daily, e.g. from a
+    systemd timer)."""
+
+    def run() -> None:
+        totals = pupil_sync.purge_expired(system_ctx(db.session, "retention"))
+        db.session.commit()
+        click.echo(f"Removed {totals['pupils']} pupils past retention (with "
+                   f"{totals['cards']} cards, {totals['actions']} card actions, "
+                   f"{totals['decisions']} decisions) and {totals['run_files']} old sync "
+                   "files.")
 
     run_in_app(state, run)

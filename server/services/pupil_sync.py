@@ -156,7 +156,8 @@ def _plan(ctx: Ctx, school: Organisation, pupils: list[Pupil], cards: list[Card]
                          decisions=decisions_of(session, school.id),
                          rules=_rules(confirm_missing))
     except PlanError as exc:
-        raise Invalid([FieldError("register", str(exc).capitalize() + ".")]) from None
+        text = str(exc)
+        raise Invalid([FieldError("register", text[:1].upper() + text[1:] + ".")]) from None
 
 
 def action_out(action: Action) -> dict[str, Any]:
@@ -392,3 +393,58 @@ def list_runs(ctx: Ctx, school_id: int, limit: int = 50) -> list[SyncRun]:
     school = school_for(ctx, school_id)
     return list(ctx.session.scalars(select(SyncRun).where(SyncRun.school_id == school.id)
                                     .order_by(SyncRun.id.desc()).limit(limit)))
+
+
+# --- retention -------------------------------------------------------------------------
+
+def purge_expired(ctx: Ctx, today: date | None = None) -> dict[str, int]:
+    """Remove what retention no longer allows: pupils who left more than
+    PUPIL_RETENTION_DAYS ago (with their card data, pending actions and decisions), and the
+    input files and detailed plans of runs older than SYNC_INPUT_RETENTION_DAYS. Each school
+    purged is audited with counts, never names."""
+    from datetime import timedelta
+
+    today = today or date.today()
+    session = ctx.session
+    cfg = current_app.config
+    cutoff = today - timedelta(days=int(cfg["PUPIL_RETENTION_DAYS"]))
+    input_cutoff = utcnow() - timedelta(days=int(cfg["SYNC_INPUT_RETENTION_DAYS"]))
+    totals = {"pupils": 0, "cards": 0, "actions": 0, "decisions": 0, "run_files": 0}
+    expired = session.execute(select(PupilRow.school_id, PupilRow.register_id).where(
+        PupilRow.status == "left", PupilRow.left_on.is_not(None),
+        PupilRow.left_on < cutoff)).all()
+    by_school: dict[int, list[str]] = {}
+    for school_id, rid in expired:
+        by_school.setdefault(school_id, []).append(rid)
+    for school_id, ids in sorted(by_school.items()):
+        counts = dict.fromkeys(totals, 0)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            counts["pupils"] += session.execute(delete(PupilRow).where(
+                PupilRow.school_id == school_id, PupilRow.register_id.in_(chunk))).rowcount
+            counts["cards"] += session.execute(delete(CardRow).where(
+                CardRow.school_id == school_id, CardRow.pupil_register_id.in_(chunk))
+            ).rowcount
+            counts["actions"] += session.execute(delete(SyncAction).where(
+                SyncAction.school_id == school_id,
+                SyncAction.pupil_register_id.in_(chunk))).rowcount
+            counts["decisions"] += session.execute(delete(MatchDecision).where(
+                MatchDecision.school_id == school_id,
+                (MatchDecision.register_id.in_(chunk))
+                | (MatchDecision.other_register_id.in_(chunk)))).rowcount
+        school = session.get(Organisation, school_id)
+        audit.record(ctx, "pupils.purge", ("organisation", school_id), school,
+                     f"Removed {counts['pupils']} pupils past retention", **counts)
+        for k in totals:
+            totals[k] += counts[k]
+    # Runs past the cutoff that still hold their files (the files and the plan go together).
+    old_runs = list(session.scalars(select(SyncRun).where(
+        SyncRun.created_at < input_cutoff,
+        SyncRun.id.in_(select(SyncInput.run_id)))))
+    for run in old_runs:
+        totals["run_files"] += session.execute(delete(SyncInput).where(
+            SyncInput.run_id == run.id)).rowcount
+        session.execute(delete(SyncExport).where(SyncExport.run_id == run.id))
+        run.plan = []       # its changes name pupils; the counts and report stay
+        run.report = {k: v for k, v in run.report.items() if k != "left_for_a_person"}
+    return totals

@@ -141,13 +141,17 @@ def test_the_sync_commands(tmp_path: Path) -> None:
     (tmp_path / "cards.csv").write_text(CARDS)
     base = ("--instance", inst, "--register", str(tmp_path / "reg.csv"), "--cards",
             str(tmp_path / "cards.csv"), "--school", "Школа № 41")
+    # The demo school knows 300 pupils: a register of 3 looks like a partial export.
+    code, out = _cli("sync", "plan", *base)
+    assert code == 1 and "lacks 300 of the 300 pupils" in out and "Check the file" in out
+    base = (*base, "--confirm-missing")
     code, out = _cli("sync", "plan", *base)
     assert code == 0, out
     assert "Cards to block: 1" in out and "class_name: 7А → 7Б" in out
     code, out = _cli("sync", "plan", *base, "--format", "json")
     assert json.loads(out)["counts"]["pupil_new"] == 3
     code, out = _cli("sync", "apply", *base, "--export-dir", str(tmp_path / "out"))
-    assert code == 0 and "3 pupils added" in out
+    assert code == 0 and "3 pupils added, 300 changed" in out
     assert (tmp_path / "out" / "changes.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     code, out = _cli("sync", "apply", *base)
     assert code == 0 and "0 pupils added, 0 changed; 0 card changes sent" in out
@@ -193,3 +197,38 @@ def test_a_process_killed_in_the_middle_of_an_apply_changes_nothing(tmp_path: Pa
     assert "60000 pupils added" in done.stdout
     with app.app_context():
         assert count(PupilRow) == 60_000
+
+
+def test_retention_removes_left_pupils_and_old_files(app: Flask, world: World) -> None:
+    from datetime import date, timedelta
+
+    from server.models.audit import AuditEvent
+    from server.models.base import utcnow
+    from server.models.pupils import SyncInput
+    from server.services.context import system_ctx
+
+    with app.test_request_context():
+        ctx = ctx_of("card_admin")
+        pupil_sync.apply_run(ctx, pupil_sync.plan_run(ctx, world.ids["a"], *files()).id)
+        db.session.commit()
+        system = system_ctx(db.session, "retention")
+        # R3 left on 01.09.2026: kept within the retention period …
+        assert pupil_sync.purge_expired(system, date(2027, 6, 1))["pupils"] == 0
+        # … and removed after it, with the card data that names them.
+        later = date(2026, 9, 1) + timedelta(days=app.config["PUPIL_RETENTION_DAYS"] + 1)
+        totals = pupil_sync.purge_expired(system, later)
+        db.session.commit()
+        assert (totals["pupils"], totals["cards"]) == (1, 1)
+        left = set(db.session.scalars(select(PupilRow.register_id)))
+        assert left == {"R1", "R2"}
+        event = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "pupils.purge")).one()
+        assert event.details["pupils"] == 1 and "Кузнецов" not in str(event.details)
+        # Old runs lose their files and detailed plans; their counts stay.
+        for run in db.session.scalars(select(SyncRun)):
+            run.created_at = utcnow() - timedelta(days=400)
+        db.session.commit()
+        assert pupil_sync.purge_expired(system, later)["run_files"] >= 2
+        db.session.commit()
+        assert count(SyncInput) == 0
+        assert all(r.plan == [] and r.counts for r in db.session.scalars(select(SyncRun)))
