@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     # Drop folders for display media, one subfolder per organisation; empty means
     # <instance>/drop.
     "DROP_DIR": "",
+    # Where schools drop register exports and card lists for a dry run (default under the
+    # instance folder).
+    "SYNC_DROP_DIR": "",
     # Base URL users reach Vitrina at; https:// here turns on secure cookies.
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     "DEFAULT_LOCALE": "ru",
@@ -104,6 +107,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["MEDIA_DIR"] = str(instance / "media")
     if not app.config["DROP_DIR"]:
         app.config["DROP_DIR"] = str(instance / "drop")
+    if not app.config["SYNC_DROP_DIR"]:
+        app.config["SYNC_DROP_DIR"] = str(instance / "sync-drop")
     if not app.config["PHOTO_DIR"]:
         app.config["PHOTO_DIR"] = str(instance / "photos")
 

@@ -22,11 +22,12 @@ from server.models.orgs import Organisation
 DEMO_MARKER = "DEMO"
 
 
-def start_drop_watcher(instance: Path) -> None:
-    """Watch the demo's drop folders in a process of its own, ended with the demo."""
+def start_drop_watcher(instance: Path, group: str = "content") -> None:
+    """Watch the demo's drop folders (`content` or `sync`) in a process of its own, ended
+    with the demo."""
     watcher = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "-c", "from server.cli import main; main()", "--instance",
-         str(instance), "content", "watch"],
+         str(instance), group, "watch"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop() -> None:
@@ -82,9 +83,13 @@ def demo(state: State, host: str, port: int, reset: bool, no_serve: bool) -> Non
         role = f"  ({login.role} of {login.org_name})" if login.role else ""
         click.echo(f"  user {login.username:<11} password {login.password}{role}")
     click.echo(f"Drop pictures into {app.config['DROP_DIR']}/<organisation>/ to make slides.")
+    click.echo(f"Drop register exports and card lists into {app.config['SYNC_DROP_DIR']}"
+               "/<school>/ for a dry run;")
+    click.echo(f"  sample files are in {path / 'demo-sync'}/.")
     click.echo("Stop with Ctrl+C. Start afresh with: vitrina demo --reset")
     click.echo("", nl=True)
     if no_serve:
         return
     start_drop_watcher(path)
+    start_drop_watcher(path, "sync")
     run_gunicorn(str(path), {"bind": f"{host}:{port}", "workers": 2, "threads": 8})

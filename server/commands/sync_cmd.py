@@ -189,6 +189,41 @@ def apply(state: State, register: Path, cards: Path, school_ref: str | None,
     run_in_app(state, run)
 
 
+@sync_group.command("watch")
+@instance_option
+@click.option("--once", is_flag=True, help="Take what has settled in the folders and stop.")
+@click.option("--settle", type=float, default=2.0, show_default=True,
+              help="Seconds a file must stay unchanged before it is taken.")
+@pass_state
+def watch(state: State, once: bool, settle: float) -> None:
+    """Watch the schools' sync drop folders: a new register or card list starts a dry run."""
+    import logging
+    import signal
+    import threading
+    import time
+
+    from server.sync_drop import prepare_folders, sync_drop_folder
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    app = state.get_app()
+    folders = prepare_folders(app)
+    folder = sync_drop_folder(app, settle=settle)
+    click.echo(f"Sync drop folders under {folder.root} ({len(folders)} schools).")
+    if once:
+        folder.process()
+        if folder.candidates():
+            time.sleep(settle)
+        for outcome in folder.process():
+            click.echo(f"{outcome.status}: {outcome.path.name}"
+                       + (f" — {outcome.reason}" if outcome.reason else ""))
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo("Watching; stop with Ctrl+C.")
+    folder.run(stop)
+
+
 @main.group("pupils")
 def pupils_group() -> None:
     """Pupils' personal data."""

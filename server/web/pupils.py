@@ -103,8 +103,10 @@ def index() -> Any:
             owner = c.pupil_register_id or confirmed.get(c.number)
             if owner in ids:
                 cards.setdefault(owner, []).append(c)
+    dropped = _dropped(pupil_sync.list_runs(ctx, school_id, 10)) \
+        if school_id is not None else None
     return render_template("pupils/index.html", schools=schools, school_id=school_id,
-                           pupils=pupils, cards=cards, q=q, total=total)
+                           pupils=pupils, cards=cards, q=q, total=total, dropped=dropped)
 
 
 @bp.route("/sync", methods=["GET", "POST"])
@@ -137,7 +139,18 @@ def sync() -> Any:
             return redirect(url_for("pupils.run", run_id=run.id))
     runs = pupil_sync.list_runs(ctx, school_id) if school_id is not None else []
     return render_template("pupils/sync.html", schools=schools, school_id=school_id,
-                           runs=runs, errors=errors, problems=problems), status
+                           runs=runs, errors=errors, problems=problems,
+                           dropped=_dropped(runs)), status
+
+
+def _dropped(runs: list[Any]) -> Any:
+    """The newest run a drop folder planned, if nothing was applied after it."""
+    for r in runs:      # newest first
+        if r.status == "applied":
+            return None
+        if r.created_by_name == "drop-folder" and r.status == "planned":
+            return r
+    return None
 
 
 @bp.get("/sync/<int:run_id>")

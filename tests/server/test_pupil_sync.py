@@ -232,3 +232,44 @@ def test_retention_removes_left_pupils_and_old_files(app: Flask, world: World) -
         db.session.commit()
         assert count(SyncInput) == 0
         assert all(r.plan == [] and r.counts for r in db.session.scalars(select(SyncRun)))
+
+
+def test_a_drop_folder_starts_a_dry_run(app: Flask, world: World, tmp_path: Path) -> None:
+    from server.models.orgs import Organisation
+    from server.sync_drop import prepare_folders, sync_drop_folder
+
+    app.config["SYNC_DROP_DIR"] = str(tmp_path / "sync-drop")
+    folders = {p.name.split("-", 1)[0]: p for p in prepare_folders(app)}
+    school_a = folders[str(world.ids["a"])]
+    assert "card system's list" in (school_a / "README.txt").read_text()
+    folder = sync_drop_folder(app, settle=0)
+    with app.app_context():
+        before = count(SyncRun)
+    (school_a / "Выгрузка из АИС.csv").write_bytes(REGISTER.encode("cp1251"))
+    folder.process()
+    assert [o.status for o in folder.process()] == ["imported"]
+    with app.app_context():
+        assert count(SyncRun) == before          # waiting for the card list
+    (school_a / "cards-2026-11-25.csv").write_text(CARDS)
+    folder.process()
+    folder.process()
+    with app.app_context():
+        run = db.session.scalars(select(SyncRun).order_by(SyncRun.id.desc())).first()
+        assert run is not None and run.created_by_name == "drop-folder"
+        assert run.counts["block_card"] == 1 and run.status == "planned"
+        assert [i["name"] for i in run.inputs] == ["Выгрузка из АИС.csv", "cards-2026-11-25.csv"]
+        db.session.get(Organisation, world.ids["a"])
+    # The card administrator is told on their pages.
+    client = app.test_client()
+    from tests.conftest import AuthActions
+
+    AuthActions(client).login("card_admin")
+    page = client.get(f"/pupils/?school_id={world.ids['a']}").get_data(as_text=True)
+    assert 'data-testid="dropped-run"' in page and f"/pupils/sync/{run.id}" in page
+    # A file that cannot be read goes to rejected/ with its problems beside it.
+    (school_a / "register-new.csv").write_text("nothing useful\n")
+    folder.process()
+    (outcome,) = folder.process()
+    assert outcome.status == "rejected"
+    reason = (school_a / "rejected" / "register-new.csv.reason.txt").read_text()
+    assert "register-new.csv" in reason and "No column" in reason
