@@ -36,6 +36,7 @@ from server.rights import PUPIL_MANAGE, can
 from server.services import audit
 from server.services.context import Ctx
 from sync.export import build_export
+from sync.oneroster import is_oneroster, read_oneroster
 from sync.plan import CARD_KINDS, Action, Decisions, PlanError, Rules, SyncPlan, plan_sync
 from sync.readers import read_cards, read_register
 from sync.records import Card, Consent, PhotoInfo, Pupil
@@ -74,12 +75,14 @@ def _rules(confirm_missing: bool) -> Rules:
 #: The records of the last files read, by their names and hashes: a run planned and then
 #: applied in the same process reads its files once. (A cache only: any process reads
 #: the stored files when it has not seen them.)
-_last_read: dict[tuple[str, str, str, str], tuple[list[Pupil], list[Card]]] = {}
+_last_read: dict[tuple[str, str, str, str], tuple[list[Pupil], list[Card], bool]] = {}
 
 
 def read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes]
-                ) -> tuple[list[Pupil], list[Card]]:
-    """Both files read, or Invalid listing every problem by file, row and column."""
+                ) -> tuple[list[Pupil], list[Card], bool]:
+    """Both files read (the register as CSV, XLSX or a OneRoster bundle), and whether the
+    register holds changes only (a OneRoster delta); or Invalid listing every problem by
+    file, row and column."""
     key = (register[0], hashlib.sha256(register[1]).hexdigest(), cards[0],
            hashlib.sha256(cards[1]).hexdigest())
     if key in _last_read:
@@ -91,12 +94,17 @@ def read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes]
 
 
 def _read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes]
-                 ) -> tuple[list[Pupil], list[Card]]:
+                 ) -> tuple[list[Pupil], list[Card], bool]:
     errors: list[FieldError] = []
     pupils: list[Pupil] = []
     found: list[Card] = []
+    delta = False
     try:
-        pupils = read_register(register[1], register[0])
+        if is_oneroster(register[1]):
+            roster = read_oneroster(register[1], register[0])
+            pupils, delta = roster.pupils, roster.mode == "delta"
+        else:
+            pupils = read_register(register[1], register[0])
     except ReadError as exc:
         errors += [FieldError("register", str(p)) for p in exc.problems]
     try:
@@ -105,7 +113,17 @@ def _read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes]
         errors += [FieldError("cards", str(p)) for p in exc.problems]
     if errors:
         raise Invalid(errors)
-    return pupils, found
+    return pupils, found, delta
+
+
+def whole_register(known: list[Pupil], pupils: list[Pupil], delta: bool) -> list[Pupil]:
+    """The register to plan on: the file's, or for a delta the known pupils with the
+    delta's changes over them."""
+    if not delta:
+        return pupils
+    merged = {p.register_id: p for p in known}
+    merged.update((p.register_id, p) for p in pupils)
+    return list(merged.values())
 
 
 # --- what Vitrina knows ---------------------------------------------------------------
@@ -181,7 +199,8 @@ def plan_run(ctx: Ctx, school_id: int, register: tuple[str, bytes], cards: tuple
     """A dry run: read both files, plan, and keep the run (with its files) to apply later."""
     school = school_for(ctx, school_id)
     progress("read", 0, 2)
-    pupils, found = read_inputs(register, cards)
+    pupils, found, delta = read_inputs(register, cards)
+    pupils = whole_register(known_pupils(ctx.session, school.id), pupils, delta)
     progress("plan", 1, 2)
     plan = _plan(ctx, school, pupils, found, confirm_missing)
     run = SyncRun(school_id=school.id, created_by_id=ctx.actor_id,
@@ -225,7 +244,8 @@ def replan(ctx: Ctx, run: SyncRun) -> SyncRun:
         raise Invalid(_("Only a run not yet applied can be planned again."))
     school = school_for(ctx, run.school_id)
     register, cards = _inputs(ctx, run)
-    pupils, found = read_inputs(register, cards)
+    pupils, found, delta = read_inputs(register, cards)
+    pupils = whole_register(known_pupils(ctx.session, school.id), pupils, delta)
     _store_plan(run, _plan(ctx, school, pupils, found, run.confirm_missing))
     return run
 
@@ -314,8 +334,9 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
     session = ctx.session
     register, cards = _inputs(ctx, run)
     progress("read", 0, 1)
-    pupils, found = read_inputs(register, cards)
+    pupils, found, delta = read_inputs(register, cards)
     known = known_pupils(session, school.id)
+    pupils = whole_register(known, pupils, delta)
     whole = _plan(ctx, school, pupils, found, run.confirm_missing, with_pending=False,
                   known=known)
     pending = pending_keys(session, school.id)

@@ -273,3 +273,29 @@ def test_a_drop_folder_starts_a_dry_run(app: Flask, world: World, tmp_path: Path
     assert outcome.status == "rejected"
     reason = (school_a / "rejected" / "register-new.csv.reason.txt").read_text()
     assert "register-new.csv" in reason and "No column" in reason
+
+
+def test_a_oneroster_delta_changes_only_its_pupils(app: Flask, world: World) -> None:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("manifest.csv", "propertyName,value\nfile.users,delta\n")
+        zf.writestr("users.csv", "sourcedId,role,givenName,familyName,middleName\n"
+                                 "R1,student,Пётр,Иванов,Сергеевич\n")
+        zf.writestr("classes.csv", "sourcedId,title,classType\nC,7А,homeroom\n")
+        zf.writestr("enrollments.csv", "sourcedId,classSourcedId,userSourcedId,role\n"
+                                       "E,C,R1,student\n")
+        zf.writestr("demographics.csv", "sourcedId,birthDate\nR1,2014-03-02\n")
+    with app.test_request_context():
+        ctx = ctx_of("card_admin")
+        pupil_sync.apply_run(ctx, pupil_sync.plan_run(ctx, world.ids["a"], *files()).id)
+        db.session.commit()
+        run = pupil_sync.plan_run(ctx, world.ids["a"], ("roster.zip", out.getvalue()),
+                                  files()[1])
+        changed = {(a["kind"], a["pupil_id"]) for a in run.plan
+                   if a["kind"].startswith("pupil_")}
+        assert changed == {("pupil_update", "R1")}      # R2 and R3 are not "missing"
+        (update,) = [a for a in run.plan if a["kind"] == "pupil_update"]
+        assert update["changes"] == [["class_name", "7Б", "7А"]]
