@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sync.records import Card, Consent, Pupil, Source
+from sync.rest import records_as_csv
 from sync.tables import Problem, ReadError, Table, read_table
 
 REGISTER_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -176,6 +177,8 @@ def _names(row: _Row) -> tuple[str, str, str]:
 def _read(data: bytes, file: str, known: dict[str, tuple[str, ...]],
           mapping: Mapping[str, str], required: tuple[tuple[str, ...], ...],
           make: Callable[[_Row], object | None], id_field: str, what: str) -> list[object]:
+    # A REST source's records (a JSON list) read like a file: row N is record N - 1.
+    data = records_as_csv(data, file) or data
     table = read_table(data, file)
     columns, problems = _columns(table, known, mapping)
     for need in required:

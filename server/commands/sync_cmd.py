@@ -1,7 +1,8 @@
 """`vitrina sync …` and `vitrina pupils purge`: reconcile a school's register with its card
 list from the terminal, and remove personal data past its retention.
 
-    vitrina sync plan  --register FILE --cards FILE [--school NODE] [--format text|json]
+    vitrina sync plan  --register FILE|--register-url URL --cards FILE|--cards-url URL
+                       [--school NODE] [--format text|json]
     vitrina sync apply --register FILE --cards FILE [--school NODE] [--confirm-missing]
                        [--export-dir DIR]
 """
@@ -51,8 +52,29 @@ def _school(ref: str | None) -> Organisation:
     return org
 
 
-def _files(register: Path, cards: Path) -> tuple[tuple[str, bytes], tuple[str, bytes]]:
-    return (register.name, register.read_bytes()), (cards.name, cards.read_bytes())
+def _files(register: Path | None, cards: Path | None, register_url: str | None,
+           cards_url: str | None) -> tuple[tuple[str, bytes], tuple[str, bytes]]:
+    """Each input from its file or its REST source (auth from VITRINA_SYNC_AUTH_HEADER)."""
+    import os
+
+    from sync.rest import SourceError, fetch_all
+
+    auth = os.environ.get("VITRINA_SYNC_AUTH_HEADER", "")
+    out = []
+    for role, path, url in (("register", register, register_url),
+                            ("cards", cards, cards_url)):
+        if (path is None) == (url is None):
+            fail(f"Give the {role} as a file (--{role}) or a REST source (--{role}-url), "
+                 "one of the two.")
+        if path is not None:
+            out.append((path.name, path.read_bytes()))
+        else:
+            assert url is not None
+            try:
+                out.append((f"{role}.json", fetch_all(url, auth)))
+            except SourceError as exc:
+                fail(f"{role}: {exc}")
+    return out[0], out[1]
 
 
 class _Bar:
@@ -109,11 +131,14 @@ def _common(fn: Any) -> Any:
     for option in reversed([
             instance_option,
             click.option("--register", type=click.Path(exists=True, dir_okay=False,
-                                                       path_type=Path), required=True,
-                         help="The school register's export (CSV or XLSX)."),
+                                                       path_type=Path),
+                         help="The school register's export (CSV, XLSX or a OneRoster ZIP)."),
             click.option("--cards", type=click.Path(exists=True, dir_okay=False,
-                                                    path_type=Path), required=True,
+                                                    path_type=Path),
                          help="The card system's card list (CSV or XLSX)."),
+            click.option("--register-url", help="The register from a REST source (JSON "
+                         "pages); the auth header comes from VITRINA_SYNC_AUTH_HEADER."),
+            click.option("--cards-url", help="The card list from a REST source."),
             click.option("--school", "school_ref", help="The school's id or exact name."),
             click.option("--confirm-missing", is_flag=True,
                          help="Confirm that many known pupils are missing from the register "
@@ -126,16 +151,18 @@ def _common(fn: Any) -> Any:
 @_common
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @pass_state
-def plan(state: State, register: Path, cards: Path, school_ref: str | None,
-         confirm_missing: bool, fmt: str) -> None:
+def plan(state: State, register: Path | None, cards: Path | None, register_url: str | None,
+         cards_url: str | None, school_ref: str | None, confirm_missing: bool,
+         fmt: str) -> None:
     """Show what a sync would do (a dry run; nothing changes but the run's record)."""
 
     def run() -> None:
         school = _school(school_ref)
         bar = _Bar()
         try:
-            found = pupil_sync.plan_run(system_ctx(db.session, "cli"), school.id,
-                                        *_files(register, cards), confirm_missing, bar)
+            found = pupil_sync.plan_run(
+                system_ctx(db.session, "cli"), school.id,
+                *_files(register, cards, register_url, cards_url), confirm_missing, bar)
         finally:
             bar.close()
         db.session.commit()
@@ -152,8 +179,9 @@ def plan(state: State, register: Path, cards: Path, school_ref: str | None,
               help="Write changes.csv and photos.zip for the card system here.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @pass_state
-def apply(state: State, register: Path, cards: Path, school_ref: str | None,
-          confirm_missing: bool, export_dir: Path | None, fmt: str) -> None:
+def apply(state: State, register: Path | None, cards: Path | None, register_url: str | None,
+          cards_url: str | None, school_ref: str | None, confirm_missing: bool,
+          export_dir: Path | None, fmt: str) -> None:
     """Plan and apply in one transaction (the same files again change nothing)."""
 
     def run() -> None:
@@ -161,8 +189,9 @@ def apply(state: State, register: Path, cards: Path, school_ref: str | None,
         ctx = system_ctx(db.session, "cli")
         bar = _Bar()
         try:
-            planned = pupil_sync.plan_run(ctx, school.id, *_files(register, cards),
-                                          confirm_missing, bar)
+            planned = pupil_sync.plan_run(
+                ctx, school.id, *_files(register, cards, register_url, cards_url),
+                confirm_missing, bar)
             db.session.flush()
             click.echo(f"Applying run {planned.id} …", err=True)
             sys.stderr.flush()

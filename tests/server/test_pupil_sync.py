@@ -299,3 +299,32 @@ def test_a_oneroster_delta_changes_only_its_pupils(app: Flask, world: World) -> 
         assert changed == {("pupil_update", "R1")}      # R2 and R3 are not "missing"
         (update,) = [a for a in run.plan if a["kind"] == "pupil_update"]
         assert update["changes"] == [["class_name", "7Б", "7А"]]
+
+
+def test_the_register_from_a_rest_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
+    import threading
+
+    from tests.sync.test_rest import Api, QuietServer
+
+    Api.calls = {}
+    server = QuietServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        inst = str(tmp_path / "inst")
+        assert _cli("--instance", inst, "demo", "--no-serve")[0] == 0
+        (tmp_path / "cards.csv").write_text(CARDS)
+        url = f"http://127.0.0.1:{server.server_address[1]}/pupils"
+        monkeypatch.setenv("VITRINA_SYNC_AUTH_HEADER", "Authorization: Bearer sekret")
+        code, out = _cli("sync", "plan", "--instance", inst, "--register-url", url,
+                         "--cards", str(tmp_path / "cards.csv"), "--school", "Школа № 41",
+                         "--confirm-missing", "--format", "json")
+        assert code == 0, out
+        assert json.loads(out)["counts"]["pupil_new"] == 5
+        monkeypatch.setenv("VITRINA_SYNC_AUTH_HEADER", "Authorization: Bearer nope")
+        code, out = _cli("sync", "plan", "--instance", inst, "--register-url", url,
+                         "--cards", str(tmp_path / "cards.csv"), "--school", "Школа № 41")
+        assert code == 1 and "refused the credentials (401)" in out
+    finally:
+        server.shutdown()
+        server.server_close()
