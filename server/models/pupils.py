@@ -153,3 +153,13 @@ class MatchDecision(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
                                                                  ondelete="SET NULL"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SyncSettings(Base):
+    """A school's saved column mappings: header (as its exports write it) → field."""
+
+    __tablename__ = "sync_settings"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    register_mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    cards_mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

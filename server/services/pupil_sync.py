@@ -31,6 +31,7 @@ from server.models.pupils import (
     SyncExport,
     SyncInput,
     SyncRun,
+    SyncSettings,
 )
 from server.rights import PUPIL_MANAGE, can
 from server.services import audit
@@ -38,7 +39,7 @@ from server.services.context import Ctx
 from sync.export import build_export
 from sync.oneroster import is_oneroster, read_oneroster
 from sync.plan import CARD_KINDS, Action, Decisions, PlanError, Rules, SyncPlan, plan_sync
-from sync.readers import read_cards, read_register
+from sync.readers import CARD_COLUMNS, REGISTER_COLUMNS, read_cards, read_register
 from sync.records import Card, Consent, PhotoInfo, Pupil
 from sync.tables import ReadError
 
@@ -75,26 +76,28 @@ def _rules(confirm_missing: bool) -> Rules:
 #: The records of the last files read, by their names and hashes: a run planned and then
 #: applied in the same process reads its files once. (A cache only: any process reads
 #: the stored files when it has not seen them.)
-_last_read: dict[tuple[str, str, str, str], tuple[list[Pupil], list[Card], bool]] = {}
+_last_read: dict[tuple[str, ...], tuple[list[Pupil], list[Card], bool]] = {}
+Mappings = tuple[dict[str, str], dict[str, str]]
 
 
-def read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes]
-                ) -> tuple[list[Pupil], list[Card], bool]:
+def read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes],
+                mappings: Mappings = ({}, {})) -> tuple[list[Pupil], list[Card], bool]:
     """Both files read (the register as CSV, XLSX or a OneRoster bundle), and whether the
     register holds changes only (a OneRoster delta); or Invalid listing every problem by
     file, row and column."""
     key = (register[0], hashlib.sha256(register[1]).hexdigest(), cards[0],
-           hashlib.sha256(cards[1]).hexdigest())
+           hashlib.sha256(cards[1]).hexdigest(), repr(sorted(mappings[0].items())),
+           repr(sorted(mappings[1].items())))
     if key in _last_read:
         return _last_read[key]
-    found_pair = _read_inputs(register, cards)
+    found_pair = _read_inputs(register, cards, mappings)
     _last_read.clear()
     _last_read[key] = found_pair
     return found_pair
 
 
-def _read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes]
-                 ) -> tuple[list[Pupil], list[Card], bool]:
+def _read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes],
+                 mappings: Mappings) -> tuple[list[Pupil], list[Card], bool]:
     errors: list[FieldError] = []
     pupils: list[Pupil] = []
     found: list[Card] = []
@@ -104,11 +107,11 @@ def _read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes]
             roster = read_oneroster(register[1], register[0])
             pupils, delta = roster.pupils, roster.mode == "delta"
         else:
-            pupils = read_register(register[1], register[0])
+            pupils = read_register(register[1], register[0], mappings[0])
     except ReadError as exc:
         errors += [FieldError("register", str(p)) for p in exc.problems]
     try:
-        found = read_cards(cards[1], cards[0])
+        found = read_cards(cards[1], cards[0], mappings[1])
     except ReadError as exc:
         errors += [FieldError("cards", str(p)) for p in exc.problems]
     if errors:
@@ -124,6 +127,52 @@ def whole_register(known: list[Pupil], pupils: list[Pupil], delta: bool) -> list
     merged = {p.register_id: p for p in known}
     merged.update((p.register_id, p) for p in pupils)
     return list(merged.values())
+
+
+# --- column mappings -------------------------------------------------------------------
+
+def mappings_of(session: Any, school_id: int) -> Mappings:
+    """The school's saved column mappings (register, card list)."""
+    row = session.get(SyncSettings, school_id)
+    return (dict(row.register_mapping), dict(row.cards_mapping)) if row else ({}, {})
+
+
+def parse_mapping(text: str, known: dict[str, tuple[str, ...]], name: str) -> dict[str, str]:
+    """Lines of "Header = field" as a mapping; Invalid naming each wrong line."""
+    out: dict[str, str] = {}
+    errors = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        header, sep, target = line.rpartition("=")
+        header, target = header.strip(), target.strip()
+        if not sep or not header:
+            errors.append(FieldError(name, _("Line %(n)s: write “column = field”.", n=number)))
+        elif target not in known:
+            errors.append(FieldError(name, _("Line %(n)s: “%(field)s” is not a field (%(known)s).",
+                                             n=number, field=target,
+                                             known=", ".join(sorted(known)))))
+        else:
+            out[header[:100]] = target
+    if errors:
+        raise Invalid(errors)
+    return out
+
+
+def save_mappings(ctx: Ctx, school_id: int, register_text: str, cards_text: str) -> Mappings:
+    """Save a school's column mappings (audited)."""
+    school = school_for(ctx, school_id)
+    register = parse_mapping(register_text, REGISTER_COLUMNS, "register_mapping")
+    cards = parse_mapping(cards_text, CARD_COLUMNS, "cards_mapping")
+    row = ctx.session.get(SyncSettings, school.id)
+    if row is None:
+        row = SyncSettings(school_id=school.id)
+        ctx.session.add(row)
+    row.register_mapping, row.cards_mapping = register, cards
+    audit.record(ctx, "sync.mapping", ("organisation", school.id), school,
+                 f"Saved the sync column names of {school.name}", school=school.name,
+                 register=register, cards=cards)
+    return register, cards
 
 
 # --- what Vitrina knows ---------------------------------------------------------------
@@ -199,7 +248,7 @@ def plan_run(ctx: Ctx, school_id: int, register: tuple[str, bytes], cards: tuple
     """A dry run: read both files, plan, and keep the run (with its files) to apply later."""
     school = school_for(ctx, school_id)
     progress("read", 0, 2)
-    pupils, found, delta = read_inputs(register, cards)
+    pupils, found, delta = read_inputs(register, cards, mappings_of(ctx.session, school.id))
     pupils = whole_register(known_pupils(ctx.session, school.id), pupils, delta)
     progress("plan", 1, 2)
     plan = _plan(ctx, school, pupils, found, confirm_missing)
@@ -244,7 +293,7 @@ def replan(ctx: Ctx, run: SyncRun) -> SyncRun:
         raise Invalid(_("Only a run not yet applied can be planned again."))
     school = school_for(ctx, run.school_id)
     register, cards = _inputs(ctx, run)
-    pupils, found, delta = read_inputs(register, cards)
+    pupils, found, delta = read_inputs(register, cards, mappings_of(ctx.session, school.id))
     pupils = whole_register(known_pupils(ctx.session, school.id), pupils, delta)
     _store_plan(run, _plan(ctx, school, pupils, found, run.confirm_missing))
     return run
@@ -334,7 +383,7 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
     session = ctx.session
     register, cards = _inputs(ctx, run)
     progress("read", 0, 1)
-    pupils, found, delta = read_inputs(register, cards)
+    pupils, found, delta = read_inputs(register, cards, mappings_of(session, school.id))
     known = known_pupils(session, school.id)
     pupils = whole_register(known, pupils, delta)
     whole = _plan(ctx, school, pupils, found, run.confirm_missing, with_pending=False,

@@ -70,6 +70,8 @@ def describe_event(event: AuditEvent) -> str:
                  "%(sent)s card changes sent", school=d.get("school", ""),
                  added=d.get("pupils_added", 0), changed=d.get("pupils_changed", 0),
                  sent=d.get("card_changes_sent", 0))
+    if action == "sync.mapping":
+        return _("Saved the sync column names of %(school)s", school=d.get("school", ""))
     if action == "pupils.purge":
         return _("Removed %(n)s pupils past their retention", n=d.get("pupils", 0))
     if action == "sync.decide":

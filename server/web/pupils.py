@@ -17,6 +17,7 @@ from server.rights import PUPIL_MANAGE
 from server.services import orgs, pupil_sync
 from server.web.forms import errors_by_field
 from sync.names import normalize_name
+from sync.readers import CARD_COLUMNS, REGISTER_COLUMNS
 
 bp = Blueprint("pupils", __name__, url_prefix="/pupils")
 
@@ -137,10 +138,46 @@ def sync() -> Any:
             status = 422
         else:
             return redirect(url_for("pupils.run", run_id=run.id))
+    return _sync_page(schools, school_id, errors, problems, status)
+
+
+def _mapping_text(mapping: dict[str, str]) -> str:
+    return "\n".join(f"{header} = {field}" for header, field in mapping.items())
+
+
+def _sync_page(schools: list[Any], school_id: int | None, errors: dict[str, str],
+               problems: list[Any], status: int, columns: dict[str, str] | None = None
+               ) -> Any:
+    ctx = request_ctx()
     runs = pupil_sync.list_runs(ctx, school_id) if school_id is not None else []
+    if columns is None and school_id is not None:
+        register, cards = pupil_sync.mappings_of(ctx.session, school_id)
+        columns = {"register_mapping": _mapping_text(register),
+                   "cards_mapping": _mapping_text(cards)}
     return render_template("pupils/sync.html", schools=schools, school_id=school_id,
                            runs=runs, errors=errors, problems=problems,
-                           dropped=_dropped(runs)), status
+                           dropped=_dropped(runs), columns=columns or {},
+                           register_fields=sorted(REGISTER_COLUMNS),
+                           card_fields=sorted(CARD_COLUMNS)), status
+
+
+@bp.post("/sync/columns")
+@requires(PUPIL_MANAGE)
+def columns() -> Any:
+    """Save the column names a school's exports use, for the fields Vitrina reads."""
+    ctx = request_ctx()
+    schools = _schools()
+    school_id = _school_id(schools)
+    if school_id is None:
+        abort(404)
+    texts = {k: request.form.get(k, "")[:5000] for k in ("register_mapping", "cards_mapping")}
+    try:
+        pupil_sync.save_mappings(ctx, school_id, texts["register_mapping"],
+                                 texts["cards_mapping"])
+    except Invalid as exc:
+        return _sync_page(schools, school_id, errors_by_field(exc), [], 422, texts)
+    flash(_("Column names saved; they apply to the next upload."), "ok")
+    return redirect(url_for("pupils.sync", school_id=school_id))
 
 
 def _dropped(runs: list[Any]) -> Any:

@@ -101,3 +101,24 @@ def test_the_demo_plans_the_usual_problems(tmp_path: Path) -> None:
     # The Gymnasium's register on disk is a Windows-1251 export.
     raw = (Path(inst) / "demo-sync" / "G9" / "register.csv").read_bytes()
     assert "Фамилия".encode("cp1251") in raw
+
+
+def test_saved_column_names_read_an_odd_export(client: FlaskClient, world: World,
+                                                auth: AuthActions) -> None:
+    auth.login("card_admin")
+    odd = "Шифр;Фамилия;Имя\nA-1;Орлова;Вера\n".encode()
+    r = upload(client, world, odd, "Номер;Статус\n1;активна\n".encode())
+    page = r.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert r.status_code == 422 and "No column for “id”" in page  # type: ignore[attr-defined]
+    bad = client.post("/pupils/sync/columns", data={
+        "school_id": world.ids["a"], "register_mapping": "Шифр = id_of_pupil",
+        "cards_mapping": ""})
+    assert bad.status_code == 422
+    assert "“id_of_pupil” is not a field" in bad.get_data(as_text=True)
+    ok = client.post("/pupils/sync/columns", data={
+        "school_id": world.ids["a"], "register_mapping": "Шифр = register_id",
+        "cards_mapping": "Номер = number"}, follow_redirects=True)
+    assert "Column names saved" in ok.get_data(as_text=True)
+    assert "Шифр = register_id" in ok.get_data(as_text=True)
+    r = upload(client, world, odd, "Номер;Статус\n1;активна\n".encode())
+    assert r.status_code == 302  # type: ignore[attr-defined]

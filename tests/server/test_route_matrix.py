@@ -299,6 +299,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("pupils.sync", "GET"): Rule(CARDS, fixed("/pupils/sync")),
     ("pupils.sync", "POST"): Rule(CARDS, fixed("/pupils/sync")),
     ("pupils.run", "GET"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}"), scoped=True),
+    ("pupils.columns", "POST"): Rule(CARDS, school("/pupils/sync/columns?school_id={}"),
+                                     scoped=True),
     ("pupils.decide", "POST"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}/decide"),
                                     scoped=True),
     ("pupils.apply", "POST"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}/apply"),
