@@ -18,7 +18,7 @@ NAV_BY_ROLE = {
                         "timetable.index", "displays.index", "orgs.index", "account.index"],
     "schedule_dispatcher": ["dashboard.index", "timetable.index", "orgs.index",
                             "account.index"],
-    "card_admin": ["dashboard.index", "orgs.index", "account.index"],
+    "card_admin": ["dashboard.index", "pupils.index", "orgs.index", "account.index"],
     "viewer": ["dashboard.index", "timetable.index", "displays.index", "orgs.index",
                "account.index"],
 }
