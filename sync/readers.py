@@ -82,7 +82,9 @@ def parse_date(raw: str) -> date:
 
 def normalise_class(raw: str) -> str:
     """"7 б" → "7Б", "7-Б" → "7Б"."""
-    return raw.strip().replace(" ", "").replace("-", "").upper()
+    if " " in raw or "-" in raw:
+        raw = raw.replace(" ", "").replace("-", "")
+    return raw.upper()
 
 
 @dataclass
@@ -102,7 +104,7 @@ class _Row:
                                      self.table.header_names.get(name, name), message))
 
     def day(self, name: str, required: bool = False) -> date | None:
-        raw = self.get(name)
+        raw = self.cells.get(name, "")
         if not raw:
             if required:
                 self.problem(name, "Empty; a date is needed here.")
@@ -146,9 +148,8 @@ def _rows(table: Table, columns: dict[str, int]) -> list[_Row]:
         row = _Row(table, number, {}, [])
         count = len(cells)
         for name, position in wanted:
-            value = cells[position] if position < count else ""
-            if "  " in value or value[:1].isspace() or value[-1:].isspace() or "\t" in value \
-                    or "\xa0" in value:
+            value = cells[position].strip() if position < count else ""
+            if "  " in value:
                 value = " ".join(value.split())
             if len(value) > MAX_CELL:
                 row.problem(name, f"Longer than {MAX_CELL} characters.")
@@ -164,10 +165,11 @@ def _rows(table: Table, columns: dict[str, int]) -> list[_Row]:
 
 
 def _names(row: _Row) -> tuple[str, str, str]:
-    surname, first, patronymic = row.get("surname"), row.get("first_name"), row.get(
-        "patronymic")
-    if not surname and row.get("full_name"):
-        parts = row.get("full_name").split(" ")
+    cells = row.cells
+    surname = cells.get("surname", "")
+    first, patronymic = cells.get("first_name", ""), cells.get("patronymic", "")
+    if not surname and cells.get("full_name"):
+        parts = cells["full_name"].split(" ")
         surname = parts[0]
         first = parts[1] if len(parts) > 1 else ""
         patronymic = " ".join(parts[2:])
@@ -209,20 +211,21 @@ def _read(data: bytes, file: str, known: dict[str, tuple[str, ...]],
 
 
 def _pupil(row: _Row) -> Pupil | None:
-    rid = row.get("register_id")
+    cells = row.cells
+    rid = cells.get("register_id", "")
     if not rid:
         row.problem("register_id", "Empty; every pupil needs the register's ID.")
     surname, first, patronymic = _names(row)
     if not surname:
         row.problem("surname", "Empty; the surname is needed.")
-    status_raw = row.get("status").lower()
+    status_raw = cells.get("status", "").lower()
     status = PUPIL_STATUS.get(status_raw)
     if status is None:
         row.problem("status", f"“{status_raw}” is not a status (обучается / выбыл, "
                     "enrolled / left).")
     consent = None
-    if "consent" in row.cells:
-        raw = row.get("consent").lower()
+    if "consent" in cells:
+        raw = cells["consent"].lower()
         if raw in YES:
             consent = Consent(True, row.day("consent_on"), "register")
         elif raw not in NO:
@@ -233,9 +236,9 @@ def _pupil(row: _Row) -> Pupil | None:
         status = "left"
     if row.problems or status is None:
         return None
-    return Pupil(rid, surname, first, patronymic, birth, normalise_class(row.get("class_name")),
-                 row.get("school"), status, enrolled, left, consent,
-                 Source(row.table.file, row.number))
+    return Pupil(rid, surname, first, patronymic, birth,
+                 normalise_class(cells.get("class_name", "")), cells.get("school", ""),
+                 status, enrolled, left, consent, Source(row.table.file, row.number))
 
 
 def _card(row: _Row) -> Card | None:

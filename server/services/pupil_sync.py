@@ -359,7 +359,7 @@ def _sync_table(ctx: Ctx, model: Any, key: str, fields: tuple[str, ...],
         row = current.get(k)
         if row is None:
             new.append(values)
-        elif any(row[i + 2] != values[f] for i, f in enumerate(fields)):
+        elif tuple(row[2:]) != tuple([values[f] for f in fields]):
             changed.append({"row_id": row[0], **{f: values[f] for f in fields}, **stamp})
         if n % 5000 == 0:
             progress(step, n, len(wanted))
