@@ -4,6 +4,10 @@ media slide of that organisation (watching itself lives in sync.dropfolder)."""
 from __future__ import annotations
 
 import re
+import signal
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
@@ -72,6 +76,25 @@ def make_handler(app: Flask):  # type: ignore[no-untyped-def]
                 db.session.commit()
 
     return handle
+
+
+def watch(folder: DropFolder, once: bool, settle: float,
+          echo: Callable[[str], None]) -> None:
+    """Hand over what settles in folder: once (and say what happened to each file), or
+    until SIGINT or SIGTERM."""
+    if once:
+        folder.process()  # the first look notes sizes; the second takes what settled
+        if folder.candidates():
+            time.sleep(settle)
+        for outcome in folder.process():
+            echo(f"{outcome.status}: {outcome.path.name}"
+                 + (f" — {outcome.reason}" if outcome.reason else ""))
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    echo("Watching; stop with Ctrl+C.")
+    folder.run(stop)
 
 
 def drop_folder(app: Flask, settle: float = 2.0) -> DropFolder:

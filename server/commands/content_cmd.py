@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
-import time
 
 import click
 
 from server.cli import State, instance_option, main, pass_state
 from server.dropfolder import drop_folder, prepare_folders
+from server.dropfolder import watch as watch_folder
 
 
 @main.group("content")
@@ -31,16 +29,4 @@ def watch(state: State, once: bool, settle: float) -> None:
     folders = prepare_folders(app)
     folder = drop_folder(app, settle=settle)
     click.echo(f"Drop folders under {folder.root} ({len(folders)} organisations).")
-    if once:
-        folder.process()  # the first look notes sizes; the second imports what settled
-        if folder.candidates():
-            time.sleep(settle)
-        for outcome in folder.process():
-            click.echo(f"{outcome.status}: {outcome.path.name}"
-                       + (f" — {outcome.reason}" if outcome.reason else ""))
-        return
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    click.echo("Watching; stop with Ctrl+C.")
-    folder.run(stop)
+    watch_folder(folder, once, settle, click.echo)

@@ -227,10 +227,8 @@ def apply(state: State, register: Path | None, cards: Path | None, register_url:
 def watch(state: State, once: bool, settle: float) -> None:
     """Watch the schools' sync drop folders: a new register or card list starts a dry run."""
     import logging
-    import signal
-    import threading
-    import time
 
+    from server.dropfolder import watch as watch_folder
     from server.sync_drop import prepare_folders, sync_drop_folder
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -238,19 +236,7 @@ def watch(state: State, once: bool, settle: float) -> None:
     folders = prepare_folders(app)
     folder = sync_drop_folder(app, settle=settle)
     click.echo(f"Sync drop folders under {folder.root} ({len(folders)} schools).")
-    if once:
-        folder.process()
-        if folder.candidates():
-            time.sleep(settle)
-        for outcome in folder.process():
-            click.echo(f"{outcome.status}: {outcome.path.name}"
-                       + (f" — {outcome.reason}" if outcome.reason else ""))
-        return
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    click.echo("Watching; stop with Ctrl+C.")
-    folder.run(stop)
+    watch_folder(folder, once, settle, click.echo)
 
 
 @main.group("pupils")

@@ -4,7 +4,9 @@ news item that has a picture, and a kiosk agent with its own state folder."""
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -96,11 +98,23 @@ class Vitrina:
             return found
 
 
+_TEMPLATE: dict[str, Path] = {}
+
+
+def _migrated_instance(inst: Path) -> None:
+    """A migrated instance folder, copied from one made once per test process."""
+    if "inst" not in _TEMPLATE:
+        template = Path(tempfile.mkdtemp(prefix="vitrina-kiosk-template-")) / "inst"
+        assert vitrina("--instance", str(template), "db", "upgrade").wait(60) == 0
+        _TEMPLATE["inst"] = template
+    shutil.copytree(_TEMPLATE["inst"], inst)
+
+
 @contextmanager
 def running_vitrina(tmp_path: Path) -> Iterator[Vitrina]:
     """A migrated instance with a school and its news (with a picture), served by gunicorn."""
     inst = tmp_path / "inst"
-    assert vitrina("--instance", str(inst), "db", "upgrade").wait(60) == 0
+    _migrated_instance(inst)
     app = create_app(instance_path=str(inst))
     with app.test_request_context():
         ctx = system_ctx(db.session, "test")
