@@ -74,7 +74,7 @@ class Normalized:
 _SRGB = ImageCms.createProfile("sRGB")
 
 
-def _to_srgb(im: Image.Image) -> Image.Image:
+def to_srgb(im: Image.Image) -> Image.Image:
     icc = im.info.get("icc_profile")
     if icc:
         try:
@@ -90,8 +90,10 @@ def _to_srgb(im: Image.Image) -> Image.Image:
     return im
 
 
-def open_checked(data: bytes, limits: Limits) -> tuple[Image.Image, str]:
-    """Open data as an image after checking its type, size and integrity."""
+def open_checked(data: bytes, limits: Limits,
+                 draft: tuple[int, int] | None = None) -> tuple[Image.Image, str]:
+    """Open data as an image after checking its type, size and integrity. A JPEG is decoded
+    at the smallest DCT scale that still covers draft (default: the display size limit)."""
     if not data:
         raise Rejected("empty", "The file is empty.")
     if len(data) > limits.max_bytes:
@@ -116,7 +118,7 @@ def open_checked(data: bytes, limits: Limits) -> tuple[Image.Image, str]:
     if getattr(im, "is_animated", False):
         raise Rejected("animated", "Animated images are not supported.")
     if kind == "jpeg":
-        im.draft("RGB", (limits.max_width, limits.max_height))
+        im.draft("RGB", draft or (limits.max_width, limits.max_height))
     try:
         im.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
@@ -132,7 +134,7 @@ def normalize_for_display(data: bytes, limits: Limits | None = None) -> Normaliz
         im = ImageOps.exif_transpose(im) or im
     except (OSError, ValueError, SyntaxError):
         pass  # broken EXIF: keep the orientation as stored
-    im = _to_srgb(im)
+    im = to_srgb(im)
     has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and
                                                    "transparency" in im.info)
     im = im.convert("RGBA" if has_alpha else "RGB")
