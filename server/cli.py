@@ -104,6 +104,7 @@ def _register() -> None:
         demo_cmd,
         displays_cmd,
         orgs_cmd,
+        photos_cmd,
         serve_cmd,
         sync_cmd,
         users_cmd,

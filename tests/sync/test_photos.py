@@ -4,8 +4,12 @@ palette with transparency, colour profiles, GPS metadata, bombs, broken and host
 from __future__ import annotations
 
 import io
+import json
 import struct
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,7 @@ from PIL import Image, ImageCms, ImageDraw, ImageFilter
 
 from sync.imaging import Rejected
 from sync.photos import PhotoSettings, normalize_photo
+from tests.helpers import ROOT, VITRINA
 
 SMALL = PhotoSettings(width=150, height=200)
 RED, GREEN, BLUE, WHITE = (220, 30, 30), (30, 200, 30), (30, 30, 220), (250, 250, 250)
@@ -185,3 +190,56 @@ def test_warnings_for_the_card_printer() -> None:
     soft = textured().filter(ImageFilter.GaussianBlur(12))
     assert "blurred" in normalize_photo(jpeg(soft)).warnings
     assert "low_resolution" in normalize_photo(jpeg(textured((150, 200)))).warnings
+
+
+def test_the_normalize_command(tmp_path: Path) -> None:
+    good = tmp_path / "ivanov.jpg"
+    good.write_bytes(jpeg(textured()))
+    html = tmp_path / "virus.jpg"
+    html.write_bytes(b"<html><script>alert(1)</script></html>")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    out = tmp_path / "out"
+    done = subprocess.run([VITRINA, "photos", "normalize", str(good), str(html), str(empty),
+                           str(tmp_path / "missing.jpg"), "--out", str(out), "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [x["ok"] for x in lines] == [True, False, False, False]
+    first = lines[0]
+    assert (first["width"], first["height"]) == (450, 600) and len(first["sha256"]) == 64
+    assert Path(first["output"]).read_bytes()[:2] == b"\xff\xd8"
+    assert lines[1]["error"] == "The file is not a JPEG, PNG or WebP image."
+    assert lines[2]["error"] == "The file is empty."
+    assert lines[3]["error"] == "No such file."
+    ok = subprocess.run([VITRINA, "photos", "normalize", str(good), "--out", str(out)],
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and ok.stdout.startswith("ok    ")
+    usage = subprocess.run([VITRINA, "photos", "normalize", "--out", str(out)],
+                           capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2
+
+
+@pytest.mark.slow
+def test_a_12_megapixel_photo_stays_under_100_mb(tmp_path: Path) -> None:
+    big = tmp_path / "camera.jpg"
+    noise = Image.effect_noise((4000, 3000), 30).convert("RGB")
+    big.write_bytes(jpeg(Image.blend(upright((4000, 3000)), noise, 0.3)))
+    # VmHWM: the peak resident size of this process's own address space (ru_maxrss would
+    # carry over the forking parent's).
+    code = ("import sys\n"
+            "def hwm():\n"
+            "    for line in open('/proc/self/status'):\n"
+            "        if line.startswith('VmHWM:'):\n"
+            "            return int(line.split()[1])\n"
+            "from sync.photos import normalize_photo\n"
+            "before = hwm()\n"
+            "photo = normalize_photo(open(sys.argv[1], 'rb').read())\n"
+            "print(before, hwm(), photo.width)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(big)], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    before_kb, peak_kb, width = (int(x) for x in done.stdout.split())
+    assert width == 450
+    assert peak_kb < 100 * 1024, f"peak {peak_kb // 1024} MB (at start {before_kb // 1024} MB)"
