@@ -27,20 +27,22 @@ DISPLAY_VIEW = "display.view"
 DISPLAY_MANAGE = "display.manage"
 #: Pupils, cards and sync runs: personal data, for card administrators only.
 PUPIL_MANAGE = "pupil.manage"
+#: Seeing pupils' photos: their card administrators, and the school's admins.
+PHOTO_VIEW = "photo.view"
 
 ACTIONS = (ORG_VIEW, ORG_MANAGE, USER_MANAGE, AUDIT_VIEW, DASHBOARD_VIEW, CONTENT_EDIT,
            CONTENT_PUBLISH, TIMETABLE_VIEW, TIMETABLE_EDIT, DISPLAY_VIEW, DISPLAY_MANAGE,
-           PUPIL_MANAGE)
+           PUPIL_MANAGE, PHOTO_VIEW)
 
 #: What each role may do, on its node and everything below it.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({ORG_VIEW, ORG_MANAGE, USER_MANAGE, AUDIT_VIEW, DASHBOARD_VIEW,
-                        TIMETABLE_VIEW, DISPLAY_VIEW, DISPLAY_MANAGE}),
+                        TIMETABLE_VIEW, DISPLAY_VIEW, DISPLAY_MANAGE, PHOTO_VIEW}),
     "content_manager": frozenset({ORG_VIEW, DASHBOARD_VIEW, CONTENT_EDIT, CONTENT_PUBLISH,
                                   TIMETABLE_VIEW, DISPLAY_VIEW}),
     "schedule_dispatcher": frozenset({ORG_VIEW, DASHBOARD_VIEW, TIMETABLE_VIEW,
                                       TIMETABLE_EDIT}),
-    "card_admin": frozenset({ORG_VIEW, DASHBOARD_VIEW, PUPIL_MANAGE}),
+    "card_admin": frozenset({ORG_VIEW, DASHBOARD_VIEW, PUPIL_MANAGE, PHOTO_VIEW}),
     "viewer": frozenset({ORG_VIEW, DASHBOARD_VIEW, TIMETABLE_VIEW, DISPLAY_VIEW}),
 }
 

@@ -263,13 +263,20 @@ TEST_CARDS = "Номер карты;ID ученика;Статус\n{s}-0001;{s}
 
 
 def _school_pupils(ctx: Any, w: World, side: str, org_id: int) -> None:
-    """A planned (not applied) sync run of the school."""
-    from server.services import pupil_sync
+    """A planned (not applied) sync run of the school, and a pupil with a photo."""
+    from server.models.pupils import PupilRow
+    from server.services import photos, pupil_sync
 
     run = pupil_sync.plan_run(ctx, org_id,
                               ("register.csv", TEST_REGISTER.format(s=side.upper()).encode()),
                               ("cards.csv", TEST_CARDS.format(s=side.upper()).encode()))
     w.tt[f"run_{side}"] = run.id
+    pupil = PupilRow(school_id=org_id, register_id=f"{side.upper()}9", surname="Орлова",
+                     first_name="Вера", status="enrolled", consent_given=True)
+    ctx.session.add(pupil)
+    ctx.session.flush()
+    w.tt[f"pupil_{side}"] = pupil.id
+    w.tt[f"photo_{side}"] = photos.add_photo(ctx, pupil, png_bytes((300, 400))).photo.id
 
 
 #: Bells of the test schools.

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Integer,
     LargeBinary,
     String,
     UniqueConstraint,
@@ -163,3 +164,25 @@ class SyncSettings(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     register_mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     cards_mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class PupilPhoto(Base):
+    """A photo of a pupil (card-ready JPEG in the photo store); one is current, the rest
+    are the history."""
+
+    __tablename__ = "pupil_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id", ondelete="CASCADE"),
+                                          index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: "upload", "zip" or "drop".
+    source: Mapped[str] = mapped_column(String(10), default="upload")
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    taken_on: Mapped[date] = mapped_column(Date())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                ondelete="SET NULL"))

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, event, insert, select, update
 
 from server.errors import FieldError, Forbidden, Invalid, NotFound
 from server.models.base import utcnow
@@ -26,6 +27,7 @@ from server.models.orgs import Organisation
 from server.models.pupils import (
     CardRow,
     MatchDecision,
+    PupilPhoto,
     PupilRow,
     SyncAction,
     SyncExport,
@@ -35,6 +37,7 @@ from server.models.pupils import (
 )
 from server.rights import PUPIL_MANAGE, can
 from server.services import audit
+from server.services import photos as photo_service
 from server.services.context import Ctx
 from sync.export import build_export
 from sync.oneroster import is_oneroster, read_oneroster
@@ -121,10 +124,15 @@ def _read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes],
 
 def whole_register(known: list[Pupil], pupils: list[Pupil], delta: bool) -> list[Pupil]:
     """The register to plan on: the file's, or for a delta the known pupils with the
-    delta's changes over them."""
+    delta's changes over them. A consent recorded in Vitrina stays when the register says
+    nothing about consent."""
+    before = {p.register_id: p for p in known}
+    pupils = [replace(p, consent=before[p.register_id].consent)
+              if p.consent is None and p.register_id in before
+              and before[p.register_id].consent is not None else p for p in pupils]
     if not delta:
         return pupils
-    merged = {p.register_id: p for p in known}
+    merged = dict(before)
     merged.update((p.register_id, p) for p in pupils)
     return list(merged.values())
 
@@ -206,8 +214,8 @@ def decisions_of(session: Any, school_id: int) -> Decisions:
 
 
 def photos_of(session: Any, school_id: int) -> dict[str, PhotoInfo]:
-    """The newest usable photo per pupil (filled in by the photo pipeline)."""
-    return {}
+    """Each pupil's current photo."""
+    return photo_service.current_photos(session, school_id)
 
 
 def _plan(ctx: Ctx, school: Organisation, pupils: list[Pupil], cards: list[Card],
@@ -429,7 +437,8 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
              "pupil_register_id": a.pupil_id, "card_number": a.card_number}
             for a in sent])
     by_id = {p.register_id: p for p in pupils}
-    export = build_export(sent, by_id, lambda pid: None)
+    export = build_export(sent, by_id,
+                          lambda pid: photo_service.photo_bytes_of(session, school.id, pid))
     session.add(SyncExport(run_id=run.id, changes_csv=export.changes_csv,
                            photos_zip=export.photos_zip))
     if [a["key"] for a in run.plan] != [a.key for a in plan.actions]:
@@ -479,7 +488,9 @@ def purge_expired(ctx: Ctx, today: date | None = None) -> dict[str, int]:
     cfg = current_app.config
     cutoff = today - timedelta(days=int(cfg["PUPIL_RETENTION_DAYS"]))
     input_cutoff = utcnow() - timedelta(days=int(cfg["SYNC_INPUT_RETENTION_DAYS"]))
-    totals = {"pupils": 0, "cards": 0, "actions": 0, "decisions": 0, "run_files": 0}
+    totals = {"pupils": 0, "photos": 0, "cards": 0, "actions": 0, "decisions": 0,
+              "run_files": 0}
+    unused: set[str] = set()
     expired = session.execute(select(PupilRow.school_id, PupilRow.register_id).where(
         PupilRow.status == "left", PupilRow.left_on.is_not(None),
         PupilRow.left_on < cutoff)).all()
@@ -490,6 +501,13 @@ def purge_expired(ctx: Ctx, today: date | None = None) -> dict[str, int]:
         counts = dict.fromkeys(totals, 0)
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
+            gone_ids = select(PupilRow.id).where(PupilRow.school_id == school_id,
+                                                 PupilRow.register_id.in_(chunk))
+            shas = set(session.scalars(select(PupilPhoto.sha256).where(
+                PupilPhoto.pupil_id.in_(gone_ids))))
+            counts["photos"] += session.execute(delete(PupilPhoto).where(
+                PupilPhoto.pupil_id.in_(gone_ids))).rowcount
+            unused.update(shas)
             counts["pupils"] += session.execute(delete(PupilRow).where(
                 PupilRow.school_id == school_id, PupilRow.register_id.in_(chunk))).rowcount
             counts["cards"] += session.execute(delete(CardRow).where(
@@ -507,6 +525,17 @@ def purge_expired(ctx: Ctx, today: date | None = None) -> dict[str, int]:
                      f"Removed {counts['pupils']} pupils past retention", **counts)
         for k in totals:
             totals[k] += counts[k]
+    # Photo files nobody refers to any more go with them (after the rows, in this
+    # transaction's view; a file shared with a pupil still here stays).
+    still_used = set(session.scalars(select(PupilPhoto.sha256).where(
+        PupilPhoto.sha256.in_(unused)))) if unused else set()
+    orphans = sorted(unused - still_used)
+    if orphans:
+        # Removed once the transaction is committed: a rollback must not lose a file.
+        @event.listens_for(session, "after_commit", once=True)
+        def _remove_files(_session: Any) -> None:
+            for sha in orphans:
+                photo_service.store().path_for(sha, "jpeg").unlink(missing_ok=True)
     # Runs past the cutoff that still hold their files (the files and the plan go together).
     old_runs = list(session.scalars(select(SyncRun).where(
         SyncRun.created_at < input_cutoff,

@@ -72,6 +72,8 @@ def describe_event(event: AuditEvent) -> str:
                  sent=d.get("card_changes_sent", 0))
     if action == "sync.mapping":
         return _("Saved the sync column names of %(school)s", school=d.get("school", ""))
+    if action == "photo.add":
+        return _("New photo of pupil %(id)s", id=d.get("register_id", ""))
     if action == "pupils.purge":
         return _("Removed %(n)s pupils past their retention", n=d.get("pupils", 0))
     if action == "sync.decide":

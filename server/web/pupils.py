@@ -13,8 +13,9 @@ from sqlalchemy import select
 from server.access import request_ctx, requires
 from server.errors import Invalid
 from server.models.pupils import CardRow, PupilRow
-from server.rights import PUPIL_MANAGE
+from server.rights import PHOTO_VIEW, PUPIL_MANAGE
 from server.services import orgs, pupil_sync
+from server.services import photos as photo_service
 from server.web.forms import errors_by_field
 from sync.names import normalize_name
 from sync.readers import CARD_COLUMNS, REGISTER_COLUMNS
@@ -108,6 +109,71 @@ def index() -> Any:
         if school_id is not None else None
     return render_template("pupils/index.html", schools=schools, school_id=school_id,
                            pupils=pupils, cards=cards, q=q, total=total, dropped=dropped)
+
+
+WARNINGS = {"low_resolution": _l("low resolution for the card"),
+            "too_dark": _l("too dark"), "too_bright": _l("too bright"),
+            "blurred": _l("very blurred")}
+
+
+@bp.get("/<int:pupil_id>")
+@requires(PUPIL_MANAGE)
+def pupil(pupil_id: int) -> Any:
+    """One pupil: data, cards, the current photo and its history, and a new photo."""
+    ctx = request_ctx()
+    found = photo_service.get_pupil(ctx, pupil_id)
+    cards = list(ctx.session.scalars(select(CardRow).where(
+        CardRow.school_id == found.school_id,
+        CardRow.pupil_register_id == found.register_id)))
+    return render_template("pupils/pupil.html", p=found, cards=cards,
+                           photos=photo_service.photos_of_pupil(ctx, found),
+                           warning_names=WARNINGS)
+
+
+def _box() -> tuple[float, float, float, float] | None:
+    raw = [request.form.get(k, "") for k in ("x0", "y0", "x1", "y1")]
+    if not any(raw):
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in raw)
+    except ValueError:
+        raise Invalid(_("The frame is not valid; choose it again."), "photo") from None
+    if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
+        raise Invalid(_("The frame is not valid; choose it again."), "photo")
+    return x0, y0, x1, y1
+
+
+@bp.post("/<int:pupil_id>/photo")
+@requires(PUPIL_MANAGE)
+def add_photo(pupil_id: int) -> Any:
+    """A new photo of the pupil, cropped by the chosen frame."""
+    ctx = request_ctx()
+    found = photo_service.get_pupil(ctx, pupil_id)
+    upload = request.files.get("photo")
+    try:
+        if upload is None or not upload.filename:
+            raise Invalid(_("Choose a photo."), "photo")
+        added = photo_service.add_photo(ctx, found, upload.read(), _box())
+    except Invalid as exc:
+        flash(" ".join(errors_by_field(exc).values()), "error")
+        return redirect(url_for("pupils.pupil", pupil_id=pupil_id)), 303
+    if added.warnings:
+        flash(_("Saved, but check it: %(warnings)s.",
+                warnings=", ".join(str(WARNINGS[w]) for w in added.warnings)), "warn")
+    else:
+        flash(_("Photo saved.") if added.new else _("This photo was there already; it is "
+                                                      "the current one again."), "ok")
+    return redirect(url_for("pupils.pupil", pupil_id=pupil_id))
+
+
+@bp.get("/photos/<int:photo_id>.jpg")
+@requires(PHOTO_VIEW)
+def photo(photo_id: int) -> Any:
+    """A pupil's photo: private, never cached."""
+    data = photo_service.photo_file(request_ctx(), photo_id)
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/sync", methods=["GET", "POST"])

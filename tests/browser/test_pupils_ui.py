@@ -52,3 +52,44 @@ def test_upload_plan_confirm_apply_download(page: Any, live_server: str, world: 
     page.click("[data-testid=pupils-nav] >> text=Pupils")
     table = page.locator("[data-testid=pupils]")
     assert "Смирнова Анна Игоревна" in table.inner_text()
+
+
+def test_crop_and_save_a_photo(page: Any, live_server: str, world: World,
+                               tmp_path: Path) -> None:
+    from tests.sync.test_photos import jpeg, textured
+
+    picture = tmp_path / "phone.jpg"
+    picture.write_bytes(jpeg(textured((900, 1200))))
+    sign_in(page, live_server, "card_admin")
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/pupils/{world.tt['pupil_a']}")
+    old_src = page.get_attribute("[data-testid=current-photo]", "src")
+    page.set_input_files("#f-photo", str(picture))
+    frame = page.locator("#crop-frame")
+    frame.wait_for()
+    page.fill("#crop-zoom", "60")
+    page.dispatch_event("#crop-zoom", "input")
+    box = frame.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 30, box["y"] + box["height"] / 2 + 20)
+    page.mouse.up()
+    x0 = float(page.input_value("#crop-x0"))
+    x1 = float(page.input_value("#crop-x1"))
+    assert 0 < x0 < x1 < 1 and abs((x1 - x0) - 0.6) < 0.02
+    page.click("[data-testid=photo-submit]")
+    page.locator("text=Photo saved.").wait_for()
+    new_src = page.get_attribute("[data-testid=current-photo]", "src")
+    assert new_src != old_src
+    shown = page.evaluate("src => fetch(src).then(r => r.status)", new_src)
+    assert shown == 200
+    # Someone else signed in gets 403 on the photo's address.
+    other = page.context.browser.new_context()
+    try:
+        stranger = other.new_page()
+        sign_in(stranger, live_server, "content_manager")
+        stranger.wait_for_url(f"{live_server}/")
+        response = stranger.goto(f"{live_server}{new_src}")
+        assert response is not None and response.status == 403
+    finally:
+        other.close()

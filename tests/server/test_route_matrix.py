@@ -25,6 +25,7 @@ TT_VIEW = frozenset({"admin", "content_manager", "schedule_dispatcher", "viewer"
 TT_EDIT = frozenset({"schedule_dispatcher"})
 DISPLAY_VIEW = frozenset({"admin", "content_manager", "viewer"})
 CARDS = frozenset({"card_admin"})
+PHOTOS = frozenset({"card_admin", "admin"})
 PUBLIC = "public"
 #: Only a display with its device token; every person (and nobody) gets 401.
 DEVICE = "device"
@@ -296,6 +297,11 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("displays.pair_again", "POST"): Rule(
         ADMIN, tt_obj("display", "/displays/{o}/pair-again"), scoped=True),
     ("pupils.index", "GET"): Rule(CARDS, fixed("/pupils/")),
+    ("pupils.pupil", "GET"): Rule(CARDS, tt_obj("pupil", "/pupils/{o}"), scoped=True),
+    ("pupils.add_photo", "POST"): Rule(CARDS, tt_obj("pupil", "/pupils/{o}/photo"),
+                                       scoped=True),
+    ("pupils.photo", "GET"): Rule(PHOTOS, tt_obj("photo", "/pupils/photos/{o}.jpg"),
+                                  scoped=True),
     ("pupils.sync", "GET"): Rule(CARDS, fixed("/pupils/sync")),
     ("pupils.sync", "POST"): Rule(CARDS, fixed("/pupils/sync")),
     ("pupils.run", "GET"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}"), scoped=True),

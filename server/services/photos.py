@@ -1,0 +1,119 @@
+"""Pupils' photos: normalised by sync.photos, kept once by hash in their own store (never
+with display media), one current per pupil and the rest as history; seen only by the
+school's card administrators and admins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from server.errors import Forbidden, Invalid, NotFound
+from server.media_store import MediaStore
+from server.models.orgs import Organisation
+from server.models.pupils import PupilPhoto, PupilRow
+from server.rights import PHOTO_VIEW, PUPIL_MANAGE, can
+from server.services import audit
+from server.services.context import Ctx
+from sync.imaging import Rejected
+from sync.photos import Box, PhotoSettings, normalize_photo
+from sync.records import PhotoInfo
+
+#: Warnings of the pipeline, as a card administrator reads them.
+WARNING_KINDS = ("low_resolution", "too_dark", "too_bright", "blurred")
+
+
+def store() -> MediaStore:
+    """The photo store (apart from display media)."""
+    return MediaStore(current_app.config["PHOTO_DIR"])
+
+
+def get_pupil(ctx: Ctx, pupil_id: int, action: str = PUPIL_MANAGE) -> PupilRow:
+    """A pupil the principal may act on (by their school)."""
+    pupil = ctx.session.get(PupilRow, pupil_id)
+    if pupil is None:
+        raise NotFound(_("No such pupil."))
+    school = ctx.session.get(Organisation, pupil.school_id)
+    assert school is not None
+    if ctx.principal is not None and not can(ctx.principal, action, school.path):
+        raise Forbidden(_("This pupil is outside your part of the tree."))
+    return pupil
+
+
+@dataclass(frozen=True)
+class Added:
+    """What adding a photo did."""
+
+    photo: PupilPhoto
+    new: bool
+    warnings: tuple[str, ...]
+
+
+def add_photo(ctx: Ctx, pupil: PupilRow, data: bytes, box: Box | None = None,
+              source: str = "upload") -> Added:
+    """Normalise data and make it the pupil's current photo (the same picture is kept once)."""
+    try:
+        photo = normalize_photo(data, PhotoSettings(), box)
+    except Rejected as exc:
+        raise Invalid(str(exc), "photo") from None
+    existing = ctx.session.scalars(select(PupilPhoto).where(
+        PupilPhoto.pupil_id == pupil.id, PupilPhoto.sha256 == photo.sha256)).first()
+    ctx.session.execute(update(PupilPhoto).where(PupilPhoto.pupil_id == pupil.id)
+                        .values(current=False))
+    if existing is not None:
+        existing.current = True
+        return Added(existing, False, photo.warnings)
+    store().put(photo.data, "jpeg")
+    row = PupilPhoto(pupil_id=pupil.id, sha256=photo.sha256, width=photo.width,
+                     height=photo.height, current=True, source=source,
+                     warnings=list(photo.warnings), taken_on=date.today(),
+                     created_by_id=ctx.actor_id)
+    ctx.session.add(row)
+    ctx.session.flush()
+    school = ctx.session.get(Organisation, pupil.school_id)
+    audit.record(ctx, "photo.add", ("pupil", pupil.id), school,
+                 f"New photo of pupil {pupil.register_id}", register_id=pupil.register_id,
+                 source=source)
+    return Added(row, True, photo.warnings)
+
+
+def photos_of_pupil(ctx: Ctx, pupil: PupilRow) -> list[PupilPhoto]:
+    """The pupil's photos, current first, then newest."""
+    return list(ctx.session.scalars(select(PupilPhoto).where(
+        PupilPhoto.pupil_id == pupil.id).order_by(PupilPhoto.current.desc(),
+                                                  PupilPhoto.id.desc())))
+
+
+def photo_file(ctx: Ctx, photo_id: int) -> bytes:
+    """A photo's bytes, for the school's card administrators and admins only."""
+    photo = ctx.session.get(PupilPhoto, photo_id)
+    if photo is None:
+        raise NotFound(_("No such photo."))
+    get_pupil(ctx, photo.pupil_id, PHOTO_VIEW)
+    return store().path_for(photo.sha256, "jpeg").read_bytes()
+
+
+def current_photos(session: Any, school_id: int) -> dict[str, PhotoInfo]:
+    """Each pupil's current photo (by register ID), for the sync plan."""
+    rows = session.execute(select(PupilRow.register_id, PupilPhoto.sha256,
+                                  PupilPhoto.taken_on)
+                           .join(PupilPhoto, PupilPhoto.pupil_id == PupilRow.id)
+                           .where(PupilRow.school_id == school_id,
+                                  PupilPhoto.current.is_(True)))
+    return {rid: PhotoInfo(sha, taken) for rid, sha, taken in rows}
+
+
+def photo_bytes_of(session: Any, school_id: int, register_id: str) -> bytes | None:
+    """The current photo's bytes of a pupil (for the card system's export)."""
+    sha = session.scalar(select(PupilPhoto.sha256).join(
+        PupilRow, PupilPhoto.pupil_id == PupilRow.id).where(
+        PupilRow.school_id == school_id, PupilRow.register_id == register_id,
+        PupilPhoto.current.is_(True)))
+    if sha is None:
+        return None
+    path = store().path_for(sha, "jpeg")
+    return path.read_bytes() if path.exists() else None
