@@ -174,7 +174,9 @@ class Agent:
                     return False
                 pending = {"code": r.json()["code"], "claim": r.json()["claim"]}
                 self.state.save_pairing(pending)
-            self.code = str(pending["code"])
+            if self.code != str(pending["code"]):
+                self.code = str(pending["code"])
+                self._notify()      # the local player shows the new code
             r = self.http.post(self.config.server + API + "/pair/status",
                                json={"claim": pending["claim"]}, timeout=self.config.timeout)
         except (requests.RequestException, ValueError, KeyError) as exc:

@@ -107,11 +107,24 @@ class LocalHandler(BaseHTTPRequestHandler):
             return
         path = urlsplit(self.path).path
         if path == API + "/pair":
-            self._json(201, {"code": agent.code or "", "claim": "local-claim",
-                             "poll_seconds": 1})
+            code = self._code()
+            if agent.token:
+                self._json(201, {"code": "", "claim": "local-paired", "poll_seconds": 1})
+            elif code is None:
+                # The agent has no code from the server yet: the player asks again soon.
+                self._json(503, {"message": "No pairing code yet."})
+            else:
+                self._json(201, {"code": code, "claim": f"local-{code}", "poll_seconds": 1})
         elif path == API + "/pair/status":
+            try:
+                claim = json.loads(body or b"{}").get("claim", "")
+            except (ValueError, AttributeError):
+                claim = ""
             if agent.token:
                 self._json(200, {"status": "paired", "token": LOCAL_TOKEN})
+            elif claim != f"local-{agent.code}":
+                # The code shown is not the agent's any more (it expired): show the new one.
+                self._json(410, {"status": "expired"})
             else:
                 self._json(202, {"status": "waiting"})
         elif path == API + "/heartbeat":
@@ -126,6 +139,16 @@ class LocalHandler(BaseHTTPRequestHandler):
             self._send(status, answer)
         else:
             self._json(404, {"message": "No such page."})
+
+    def _code(self, wait: float = 5.0) -> str | None:
+        """The agent's pairing code, waiting a little for one to arrive from the server."""
+        agent = self.server.agent
+        deadline = time.monotonic() + wait
+        with agent.changed:
+            while not agent.code and not agent.token and time.monotonic() < deadline \
+                    and not agent.stop_event.is_set():
+                agent.changed.wait(deadline - time.monotonic())
+        return agent.code
 
     def _player(self, name: str) -> None:
         if name not in PLAYER_FILES:

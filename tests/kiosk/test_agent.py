@@ -322,3 +322,35 @@ def test_a_really_full_disk_keeps_the_old_content(server: Vitrina, small_disk: P
     filler.unlink()
     assert agent.sync_once(wait=0) == "updated"
     assert titles(agent) == ["Open day", "Science week"]
+
+
+def test_the_local_player_gets_the_code_even_before_the_agent_has_it(
+        server: Vitrina, tmp_path: Path) -> None:
+    agent = Agent(kiosk_config(server, tmp_path / "kiosk"))
+    local = LocalServer(agent, port=0)
+    local.start()
+    try:
+        base = local.url.removesuffix("/player/") + "/api/device/v1"
+        answers: list[requests.Response] = []
+        asking = threading.Thread(target=lambda: answers.append(
+            requests.post(f"{base}/pair", json={}, timeout=10)))
+        asking.start()              # the browser starts first …
+        time.sleep(0.5)
+        assert agent.pair_once() is False and agent.code     # … the agent gets its code
+        asking.join(10)
+        (answer,) = answers
+        assert answer.status_code == 201 and answer.json()["code"] == agent.code
+        claim = answer.json()["claim"]
+        waiting = requests.post(f"{base}/pair/status", json={"claim": claim}, timeout=5)
+        assert waiting.status_code == 202
+        stale = requests.post(f"{base}/pair/status", json={"claim": "local-OLDCODE"},
+                              timeout=5)
+        assert stale.status_code == 410          # the player asks for the new code
+        server.pair(agent.code)
+        assert agent.pair_once() is True
+        paired = requests.post(f"{base}/pair/status", json={"claim": claim}, timeout=5)
+        assert paired.status_code == 200 and paired.json()["token"] == "local"
+    finally:
+        agent.stop()
+        local.shutdown()
+        local.server_close()
