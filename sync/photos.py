@@ -5,8 +5,9 @@ animation), decoded once at the smallest JPEG DCT scale that still covers the ca
 (a 12-megapixel photo is never decoded at full size for a 450×600 card), turned upright
 by its EXIF orientation, made plain 8-bit sRGB (CMYK, 16-bit, palette, alpha and
 embedded colour profiles), cropped to the card's aspect ratio around a chosen box or a
-default centre, scaled with a good filter, and written as a baseline JPEG with no
-metadata at all (no EXIF, GPS, XMP, comments, thumbnails or profile). Deterministic: the
+default centre, scaled with a Hamming filter (antialiased and sharp; a third of Lanczos's
+cost) in the stored orientation so only the small card is turned, and written as a
+baseline JPEG with no metadata at all (no EXIF, GPS, XMP, comments, thumbnails or profile). Deterministic: the
 same bytes and settings give the same output. Warnings (low resolution, too dark, too
 bright, very blurred) are for the card administrator; they never refuse a photo.
 """
@@ -17,7 +18,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageFilter, ImageOps, ImageStat
+from PIL import Image, ImageFilter, ImageStat
 
 from sync.imaging import Limits, Rejected, open_checked, sniff, to_srgb
 
@@ -85,6 +86,46 @@ def _crop_box(width: int, height: int, aspect: float, box: Box | None,
     return round(left), round(top), round(left + w), round(top + h)
 
 
+#: How a picture stored with an EXIF orientation is turned upright.
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except (OSError, ValueError, SyntaxError, TypeError):
+        return 1    # broken EXIF: keep the orientation as stored
+    return value if isinstance(value, int) and value in _TRANSPOSE else 1
+
+
+def _stored_box(box: tuple[int, int, int, int], orientation: int, width: int, height: int
+                ) -> tuple[int, int, int, int]:
+    """A box on the upright picture as a box on the picture as stored (width × height)."""
+    u0, v0, u1, v1 = box
+    if orientation == 2:
+        x0, y0, x1, y1 = width - u1, v0, width - u0, v1
+    elif orientation == 3:
+        x0, y0, x1, y1 = width - u1, height - v1, width - u0, height - v0
+    elif orientation == 4:
+        x0, y0, x1, y1 = u0, height - v1, u1, height - v0
+    elif orientation == 5:
+        x0, y0, x1, y1 = v0, u0, v1, u1
+    elif orientation == 6:
+        x0, y0, x1, y1 = v0, height - u1, v1, height - u0
+    elif orientation == 7:
+        x0, y0, x1, y1 = width - v1, height - u1, width - v0, height - u0
+    elif orientation == 8:
+        x0, y0, x1, y1 = width - v1, u0, width - v0, u1
+    else:
+        x0, y0, x1, y1 = u0, v0, u1, v1
+    return x0, y0, x1, y1
+
+
 def _eight_bit_rgb(im: Image.Image) -> Image.Image:
     if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit greys (and 32-bit integers) scaled to 8 bits, not clipped.
@@ -114,7 +155,7 @@ def _warnings(im: Image.Image, source: tuple[int, int], settings: PhotoSettings
         out.append("too_dark")
     elif mean > 215:
         out.append("too_bright")
-    small = grey.resize((grey.width // 2, grey.height // 2), Image.Resampling.BILINEAR)
+    small = grey.reduce(2)
     edges = small.filter(ImageFilter.Kernel((3, 3), (0, 1, 0, 1, -4, 1, 0, 1, 0), 1, 128))
     inner = edges.crop((2, 2, edges.width - 2, edges.height - 2))   # the filter's border lies
     if ImageStat.Stat(inner).var[0] < BLUR_VARIANCE:
@@ -142,15 +183,18 @@ def normalize_photo(data: bytes, settings: PhotoSettings | None = None,
     if ratio > settings.max_aspect or ratio < 1 / settings.max_aspect:
         raise Rejected("aspect", f"The picture is {im.width}×{im.height}: too narrow or "
                        "too wide to be a portrait.")
-    try:
-        im = ImageOps.exif_transpose(im) or im
-    except (OSError, ValueError, SyntaxError):
-        pass    # broken EXIF: keep the orientation as stored
+    orientation = _orientation(im)
     im = _eight_bit_rgb(to_srgb(im))
-    crop = _crop_box(im.width, im.height, aspect, box, settings.centre)
+    turned = orientation in (5, 6, 7, 8)
+    upright = (im.height, im.width) if turned else (im.width, im.height)
+    crop = _crop_box(*upright, aspect, box, settings.centre)
     source = (crop[2] - crop[0], crop[3] - crop[1])
-    card = im.resize((settings.width, settings.height), Image.Resampling.LANCZOS, box=crop,
-                     reducing_gap=3.0)
+    # Crop and scale in the stored orientation, then turn only the small card upright.
+    size = (settings.height, settings.width) if turned else (settings.width, settings.height)
+    card = im.resize(size, Image.Resampling.HAMMING,
+                     box=_stored_box(crop, orientation, im.width, im.height))
+    if orientation in _TRANSPOSE:
+        card = card.transpose(_TRANSPOSE[orientation])
     warnings = _warnings(card, source, settings)
     quality = settings.quality
     while True:

@@ -78,6 +78,22 @@ def test_every_exif_orientation_comes_out_upright(orientation: int) -> None:
         assert close(seen, wanted), (orientation, got)
 
 
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_chosen_frame_means_the_same_part_of_the_upright_picture_in_every_orientation(
+        orientation: int) -> None:
+    # The frame is the upright picture's top-right quarter (green); the pipeline crops in
+    # the stored orientation, so each orientation's box mapping must land there too.
+    op = STORED[orientation]
+    stored = upright((600, 800)) if op is None else upright((600, 800)).transpose(op)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = normalize_photo(jpeg(stored, exif=exif.tobytes()), SMALL,
+                          box=(0.55, 0.05, 0.95, 0.45))
+    assert (out.width, out.height) == (150, 200)
+    assert all(close(seen, GREEN) for seen in corners(out.data)), (orientation,
+                                                                   corners(out.data))
+
 def test_the_output_is_a_plain_baseline_jpeg_without_metadata() -> None:
     exif = Image.Exif()
     exif[0x010F] = "PhoneMaker"
