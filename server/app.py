@@ -50,6 +50,8 @@ def create_app(
     config.load_config(app, test_config)
 
     db.init_app(app)
+    # Before the CSRF check reads the form: the few routes that take large uploads.
+    app.before_request(pupils.allow_large_uploads)
     csrf.init_app(app)
     login_manager.init_app(app)
     auth.configure_login(login_manager)

@@ -62,6 +62,10 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_PHOTO_MAX_AGE_DAYS": 3 * 365,
     "PUPIL_RETENTION_DAYS": 365,
     "SYNC_INPUT_RETENTION_DAYS": 30,
+    # Bulk photo imports: the largest upload (a photographer's ZIP or a folder of photos),
+    # and how many days unconfirmed photos wait in staging before they are removed.
+    "PHOTO_BATCH_MAX_BYTES": 1024 * 1024 * 1024,
+    "PHOTO_BATCH_RETENTION_DAYS": 7,
 }
 
 

@@ -7,9 +7,10 @@ by its EXIF orientation, made plain 8-bit sRGB (CMYK, 16-bit, palette, alpha and
 embedded colour profiles), cropped to the card's aspect ratio around a chosen box or a
 default centre, scaled with a Hamming filter (antialiased and sharp; a third of Lanczos's
 cost) in the stored orientation so only the small card is turned, and written as a
-baseline JPEG with no metadata at all (no EXIF, GPS, XMP, comments, thumbnails or profile). Deterministic: the
-same bytes and settings give the same output. Warnings (low resolution, too dark, too
-bright, very blurred) are for the card administrator; they never refuse a photo.
+baseline JPEG with no metadata at all (no EXIF, GPS, XMP, comments, thumbnails or
+profile). Deterministic: the same bytes and settings give the same output. Warnings (low
+resolution, too dark, too bright, very blurred) are for the card administrator; they
+never refuse a photo.
 """
 
 from __future__ import annotations

@@ -265,7 +265,8 @@ TEST_CARDS = "Номер карты;ID ученика;Статус\n{s}-0001;{s}
 def _school_pupils(ctx: Any, w: World, side: str, org_id: int) -> None:
     """A planned (not applied) sync run of the school, and a pupil with a photo."""
     from server.models.pupils import PupilRow
-    from server.services import photos, pupil_sync
+    from server.services import photo_batches, photos, pupil_sync
+    from sync.photo_batch import Member
 
     run = pupil_sync.plan_run(ctx, org_id,
                               ("register.csv", TEST_REGISTER.format(s=side.upper()).encode()),
@@ -277,6 +278,10 @@ def _school_pupils(ctx: Any, w: World, side: str, org_id: int) -> None:
     ctx.session.flush()
     w.tt[f"pupil_{side}"] = pupil.id
     w.tt[f"photo_{side}"] = photos.add_photo(ctx, pupil, png_bytes((300, 400))).photo.id
+    batch = photo_batches.start_batch(ctx, org_id, "photos.zip", [
+        Member(f"{side.upper()}9.png", png_bytes((300, 400))), Member("notes.txt", b"")])
+    photo_batches.check(ctx, batch)
+    w.tt[f"batch_{side}"] = batch.id
 
 
 #: Bells of the test schools.

@@ -186,3 +186,29 @@ class PupilPhoto(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
                                                                 ondelete="SET NULL"))
+
+
+class PhotoBatch(Base):
+    """Photos for many pupils at once (a ZIP, a folder, the drop folder): which file is for
+    whom, each checked by the pipeline into a staging folder; nothing reaches the pupils
+    until a card administrator confirms."""
+
+    __tablename__ = "photo_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                ondelete="SET NULL"))
+    created_by_name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    #: "upload" or "drop".
+    source: Mapped[str] = mapped_column(String(10), default="upload")
+    name: Mapped[str] = mapped_column(String(255), default="")
+    #: "checking", "ready", "applied" or "discarded".
+    status: Mapped[str] = mapped_column(String(10), default="checking")
+    #: One per file: {"n", "name", "register_id", "by", "problem", "others", "state"
+    #: ("skipped", "waiting", "ok", "rejected"), "error", "warnings", "sha256"}.
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: What confirming did: {"added": n, "same": n, "skipped": n}.
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

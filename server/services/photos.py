@@ -20,7 +20,7 @@ from server.rights import PHOTO_VIEW, PUPIL_MANAGE, can
 from server.services import audit
 from server.services.context import Ctx
 from sync.imaging import Rejected
-from sync.photos import Box, PhotoSettings, normalize_photo
+from sync.photos import Box, CardPhoto, PhotoSettings, normalize_photo
 from sync.records import PhotoInfo
 
 #: Warnings of the pipeline, as a card administrator reads them.
@@ -60,6 +60,11 @@ def add_photo(ctx: Ctx, pupil: PupilRow, data: bytes, box: Box | None = None,
         photo = normalize_photo(data, PhotoSettings(), box)
     except Rejected as exc:
         raise Invalid(str(exc), "photo") from None
+    return keep_photo(ctx, pupil, photo, source)
+
+
+def keep_photo(ctx: Ctx, pupil: PupilRow, photo: CardPhoto, source: str) -> Added:
+    """Make a normalised photo the pupil's current one (the same picture is kept once)."""
     existing = ctx.session.scalars(select(PupilPhoto).where(
         PupilPhoto.pupil_id == pupil.id, PupilPhoto.sha256 == photo.sha256)).first()
     ctx.session.execute(update(PupilPhoto).where(PupilPhoto.pupil_id == pupil.id)

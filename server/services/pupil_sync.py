@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, event, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from server.errors import FieldError, Forbidden, Invalid, NotFound
 from server.models.base import utcnow
@@ -38,7 +38,7 @@ from server.models.pupils import (
 from server.rights import PUPIL_MANAGE, can
 from server.services import audit
 from server.services import photos as photo_service
-from server.services.context import Ctx
+from server.services.context import Ctx, after_commit
 from sync.export import build_export
 from sync.oneroster import is_oneroster, read_oneroster
 from sync.plan import CARD_KINDS, Action, Decisions, PlanError, Rules, SyncPlan, plan_sync
@@ -532,10 +532,13 @@ def purge_expired(ctx: Ctx, today: date | None = None) -> dict[str, int]:
     orphans = sorted(unused - still_used)
     if orphans:
         # Removed once the transaction is committed: a rollback must not lose a file.
-        @event.listens_for(session, "after_commit", once=True)
-        def _remove_files(_session: Any) -> None:
+        store = photo_service.store()
+
+        def _remove_files() -> None:
             for sha in orphans:
-                photo_service.store().path_for(sha, "jpeg").unlink(missing_ok=True)
+                store.path_for(sha, "jpeg").unlink(missing_ok=True)
+
+        after_commit(session, _remove_files)
     # Runs past the cutoff that still hold their files (the files and the plan go together).
     old_runs = list(session.scalars(select(SyncRun).where(
         SyncRun.created_at < input_cutoff,

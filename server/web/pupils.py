@@ -5,19 +5,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from server.access import request_ctx, requires
 from server.errors import Invalid
-from server.models.pupils import CardRow, PupilRow
+from server.models.pupils import CardRow, PupilPhoto, PupilRow
 from server.rights import PHOTO_VIEW, PUPIL_MANAGE
-from server.services import orgs, pupil_sync
+from server.services import orgs, photo_batches, pupil_sync
 from server.services import photos as photo_service
 from server.web.forms import errors_by_field
 from sync.names import normalize_name
+from sync.photo_batch import PHOTO_EXTENSIONS, BatchError, Member, extension_of, is_hidden, read_zip
+from sync.photos import PhotoSettings
 from sync.readers import CARD_COLUMNS, REGISTER_COLUMNS
 
 bp = Blueprint("pupils", __name__, url_prefix="/pupils")
@@ -52,6 +65,8 @@ FIELDS = {"surname": _l("Surname"), "first_name": _l("First name"),
           "class_name": _l("Class"), "school": _l("School"), "pupil_id": _l("Register ID")}
 STATUSES = {"planned": _l("Planned (dry run)"), "applied": _l("Applied"),
             "discarded": _l("Discarded")}
+BATCH_STATUSES = {"checking": _l("being checked"), "ready": _l("waiting for confirmation"),
+                  "applied": _l("confirmed"), "discarded": _l("discarded")}
 CARD_STATUSES = {"active": _l("active"), "blocked": _l("blocked"), "lost": _l("lost"),
                  "expired": _l("expired")}
 
@@ -59,7 +74,7 @@ CARD_STATUSES = {"active": _l("active"), "blocked": _l("blocked"), "lost": _l("l
 @bp.app_context_processor
 def sync_labels() -> dict[str, Any]:
     return {"sync_kinds": KINDS, "sync_fields": FIELDS, "run_statuses": STATUSES,
-            "card_statuses": CARD_STATUSES}
+            "card_statuses": CARD_STATUSES, "batch_statuses": BATCH_STATUSES}
 
 
 def _schools() -> list[Any]:
@@ -107,8 +122,11 @@ def index() -> Any:
                 cards.setdefault(owner, []).append(c)
     dropped = _dropped(pupil_sync.list_runs(ctx, school_id, 10)) \
         if school_id is not None else None
+    dropped_photos = photo_batches.open_drop_batch(ctx.session, school_id) \
+        if school_id is not None else None
     return render_template("pupils/index.html", schools=schools, school_id=school_id,
-                           pupils=pupils, cards=cards, q=q, total=total, dropped=dropped)
+                           pupils=pupils, cards=cards, q=q, total=total, dropped=dropped,
+                           dropped_photos=dropped_photos)
 
 
 WARNINGS = {"low_resolution": _l("low resolution for the card"),
@@ -317,3 +335,172 @@ def export(run_id: int, name: str) -> Any:
         f'attachment; filename="sync-{found.id}-{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+#: Routes that take uploads larger than MAX_CONTENT_LENGTH (set before the form is read).
+LARGE_UPLOADS = frozenset({"pupils.import_photos"})
+PROBLEM_TEXT = {
+    "not_a_photo": _l("not a photo (JPEG, PNG or WebP)"),
+    "no_match": _l("no pupil has this register ID, card number or name"),
+    "ambiguous": _l("several pupils have this name: name the file by register ID"),
+    "left": _l("the pupil has left the school"),
+    "several_files": _l("more than one file for this pupil"),
+}
+MATCHED_BY = {"register_id": _l("register ID"), "card": _l("card number"),
+              "name": _l("name")}
+
+
+def allow_large_uploads() -> None:
+    """Let a bulk photo import be as large as PHOTO_BATCH_MAX_BYTES."""
+    if request.method == "POST" and request.endpoint in LARGE_UPLOADS:
+        request.max_content_length = int(current_app.config["PHOTO_BATCH_MAX_BYTES"])
+        request.max_form_parts = 20_000
+
+
+def _uploaded_members() -> tuple[str, list[Member]]:
+    """The files of the upload: one ZIP, or the files of a chosen folder."""
+    limit = PhotoSettings().max_bytes
+    archive = request.files.get("archive")
+    if archive is not None and archive.filename:
+        try:
+            return archive.filename, list(read_zip(archive.read(),
+                                                   max_member_bytes=limit))
+        except BatchError as exc:
+            raise Invalid(str(exc), "archive") from None
+    members = []
+    files = [f for f in request.files.getlist("files") if f.filename]
+    for f in files:
+        name = f.filename or ""
+        if is_hidden(name):
+            continue
+        if extension_of(name) not in PHOTO_EXTENSIONS:
+            members.append(Member(name, b""))
+            continue
+        data = f.read(limit + 1)
+        if len(data) > limit:
+            raise Invalid(_("“%(name)s” is larger than %(mb)s MB.", name=name,
+                            mb=limit // 2**20), "files")
+        members.append(Member(name, data))
+    if not files:
+        raise Invalid(_("Choose a ZIP archive or a folder of photos."), "archive")
+    folder = files[0].filename.replace("\\", "/").split("/")[0] \
+        if files[0].filename and "/" in files[0].filename.replace("\\", "/") else ""
+    return folder or _("%(n)s files", n=len(files)), members
+
+
+@bp.route("/photos/import", methods=["GET", "POST"])
+@requires(PUPIL_MANAGE)
+def import_photos() -> Any:
+    """Photos for many pupils: a ZIP or a folder, matched by file name, checked, and
+    written only when confirmed."""
+    ctx = request_ctx()
+    schools = _schools()
+    school_id = _school_id(schools)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        if school_id is None:
+            abort(404)
+        try:
+            name, members = _uploaded_members()
+            batch = photo_batches.start_batch(ctx, school_id, name, members)
+        except Invalid as exc:
+            ctx.session.rollback()
+            errors = errors_by_field(exc)
+            status = 422
+        else:
+            ctx.session.commit()
+            return redirect(url_for("pupils.batch", batch_id=batch.id))
+    batches = photo_batches.list_batches(ctx, school_id) if school_id is not None else []
+    return render_template("pupils/import.html", schools=schools, school_id=school_id,
+                           batches=batches, errors=errors,
+                           max_mb=int(current_app.config["PHOTO_BATCH_MAX_BYTES"]) // 2**20
+                           ), status
+
+
+@bp.get("/photos/batches/<int:batch_id>")
+@requires(PUPIL_MANAGE)
+def batch(batch_id: int) -> Any:
+    """A batch: its check's progress, then which file goes to whom, what is left out and
+    why, and the confirm button."""
+    ctx = request_ctx()
+    found = photo_batches.get_batch(ctx, batch_id)
+    ids = {i["register_id"] for i in found.items if i["register_id"]}
+    for i in found.items:
+        ids.update(i["others"] if i["problem"] == "ambiguous" else ())
+    pupils = {p.register_id: p for p in ctx.session.scalars(select(PupilRow).where(
+        PupilRow.school_id == found.school_id, PupilRow.register_id.in_(ids)))} \
+        if ids else {}
+    with_photo = set(ctx.session.scalars(select(PupilRow.register_id).join(
+        PupilPhoto, PupilPhoto.pupil_id == PupilRow.id).where(
+        PupilRow.school_id == found.school_id, PupilRow.register_id.in_(ids),
+        PupilPhoto.current.is_(True)))) if ids else set()
+    done, total = photo_batches.progress_of(found)
+    return render_template("pupils/batch.html", batch=found, pupils=pupils,
+                           with_photo=with_photo, done=done, total=total,
+                           problems=PROBLEM_TEXT, matched_by=MATCHED_BY,
+                           warning_names=WARNINGS,
+                           school=pupil_sync.school_for(ctx, found.school_id))
+
+
+@bp.post("/photos/batches/<int:batch_id>/check")
+@requires(PUPIL_MANAGE)
+def batch_check(batch_id: int) -> Any:
+    """Check the next files (about two seconds' worth); JSON progress for the page's
+    script, or back to the page."""
+    ctx = request_ctx()
+    found = photo_batches.get_batch(ctx, batch_id)
+    done, total = photo_batches.check(ctx, found, budget=2.0)
+    ctx.session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return {"status": found.status, "done": done, "total": total}
+    return redirect(url_for("pupils.batch", batch_id=batch_id))
+
+
+@bp.get("/photos/batches/<int:batch_id>/<int:n>.jpg")
+@requires(PUPIL_MANAGE)
+def batch_photo(batch_id: int, n: int) -> Any:
+    """A checked photo of a batch, as the card would get it: private, never cached."""
+    ctx = request_ctx()
+    found = photo_batches.get_batch(ctx, batch_id)
+    path = photo_batches.staging(found) / "out" / f"{n}.jpg"
+    if found.status not in ("checking", "ready") or not path.is_file():
+        abort(404)
+    response = Response(path.read_bytes(), mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/photos/batches/<int:batch_id>/apply")
+@requires(PUPIL_MANAGE)
+def batch_apply(batch_id: int) -> Any:
+    """Give the batch's accepted photos to their pupils, all at once."""
+    ctx = request_ctx()
+    found = photo_batches.get_batch(ctx, batch_id)
+    try:
+        report = photo_batches.apply_batch(ctx, found)
+    except Invalid as exc:
+        ctx.session.rollback()
+        flash(" ".join(errors_by_field(exc).values()), "error")
+        return redirect(url_for("pupils.batch", batch_id=batch_id)), 303
+    ctx.session.commit()
+    flash(ngettext("%(num)s photo saved.", "%(num)s photos saved.",
+                   report["added"] + report["same"]), "ok")
+    return redirect(url_for("pupils.batch", batch_id=batch_id))
+
+
+@bp.post("/photos/batches/<int:batch_id>/discard")
+@requires(PUPIL_MANAGE)
+def batch_discard(batch_id: int) -> Any:
+    """Drop a batch without writing anything."""
+    ctx = request_ctx()
+    found = photo_batches.get_batch(ctx, batch_id)
+    try:
+        photo_batches.discard_batch(ctx, found)
+    except Invalid as exc:
+        ctx.session.rollback()
+        flash(" ".join(errors_by_field(exc).values()), "error")
+        return redirect(url_for("pupils.batch", batch_id=batch_id)), 303
+    ctx.session.commit()
+    flash(_("Discarded; nothing was written."), "ok")
+    return redirect(url_for("pupils.import_photos", school_id=found.school_id))

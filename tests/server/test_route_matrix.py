@@ -313,6 +313,18 @@ MATRIX: dict[tuple[str, str], Rule] = {
                                    scoped=True),
     ("pupils.export", "GET"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}/changes.csv"),
                                    scoped=True),
+    ("pupils.import_photos", "GET"): Rule(CARDS, fixed("/pupils/photos/import")),
+    ("pupils.import_photos", "POST"): Rule(CARDS, fixed("/pupils/photos/import")),
+    ("pupils.batch", "GET"): Rule(CARDS, tt_obj("batch", "/pupils/photos/batches/{o}"),
+                                  scoped=True),
+    ("pupils.batch_check", "POST"): Rule(
+        CARDS, tt_obj("batch", "/pupils/photos/batches/{o}/check"), scoped=True),
+    ("pupils.batch_photo", "GET"): Rule(
+        CARDS, tt_obj("batch", "/pupils/photos/batches/{o}/0.jpg"), scoped=True),
+    ("pupils.batch_apply", "POST"): Rule(
+        CARDS, tt_obj("batch", "/pupils/photos/batches/{o}/apply"), scoped=True),
+    ("pupils.batch_discard", "POST"): Rule(
+        CARDS, tt_obj("batch", "/pupils/photos/batches/{o}/discard"), scoped=True),
     ("player.index", "GET"): Rule(PUBLIC, fixed("/player/")),
     ("player.asset", "GET"): Rule(PUBLIC, fixed("/player/player.js")),
     ("device.pair", "POST"): Rule(PUBLIC, fixed("/api/device/v1/pair")),
