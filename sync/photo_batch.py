@@ -26,7 +26,13 @@ _SEPARATORS = re.compile(r"[\s_.]+")
 
 
 class BatchError(ValueError):
-    """The batch as a whole cannot be read (the message says why)."""
+    """The batch as a whole cannot be read: code says why (for translation, with params),
+    the message in English."""
+
+    def __init__(self, code: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -90,15 +96,17 @@ def read_zip(data: bytes, max_members: int = 5000, max_member_bytes: int = 30 * 
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = [i for i in archive.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise BatchError("The file is not a ZIP archive, or it is damaged.") from None
+        raise BatchError("not_a_zip", "The file is not a ZIP archive, or it is damaged."
+                         ) from None
     if len(infos) > max_members:
-        raise BatchError(f"The archive holds {len(infos)} files; at most {max_members} "
-                         "are taken at once.")
+        raise BatchError("too_many_files", f"The archive holds {len(infos)} files; at most "
+                         f"{max_members} are taken at once.", count=len(infos),
+                         limit=max_members)
     total = 0
     for info in infos:
         if info.flag_bits & 0x1:
-            raise BatchError(f"“{info.filename}” is encrypted; pack the photos without a "
-                             "password.")
+            raise BatchError("encrypted", f"“{info.filename}” is encrypted; pack the photos "
+                             "without a password.", name=info.filename)
         if is_hidden(info.filename):
             continue
         if extension_of(info.filename) not in PHOTO_EXTENSIONS:
@@ -109,15 +117,17 @@ def read_zip(data: bytes, max_members: int = 5000, max_member_bytes: int = 30 * 
                 body = stream.read(max_member_bytes + 1)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
                 RuntimeError):
-            raise BatchError(f"“{info.filename}” cannot be read from the archive: it is "
-                             "damaged or packed in a way that is not supported.") from None
+            raise BatchError("unreadable", f"“{info.filename}” cannot be read from the "
+                             "archive: it is damaged or packed in a way that is not "
+                             "supported.", name=info.filename) from None
         if len(body) > max_member_bytes:
-            raise BatchError(f"“{info.filename}” is larger than "
-                             f"{max_member_bytes // 2**20} MB.")
+            raise BatchError("file_too_large", f"“{info.filename}” is larger than "
+                             f"{max_member_bytes // 2**20} MB.", name=info.filename,
+                             mb=max_member_bytes // 2**20)
         total += len(body)
         if total > max_total_bytes:
-            raise BatchError(f"The archive unpacks to more than {max_total_bytes // 2**20} "
-                             "MB.")
+            raise BatchError("too_large", f"The archive unpacks to more than "
+                             f"{max_total_bytes // 2**20} MB.", mb=max_total_bytes // 2**20)
         yield Member(info.filename, body)
 
 

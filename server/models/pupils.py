@@ -179,7 +179,7 @@ class PupilPhoto(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     current: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: "upload", "zip" or "drop".
+    #: "upload", "batch" or "drop".
     source: Mapped[str] = mapped_column(String(10), default="upload")
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     taken_on: Mapped[date] = mapped_column(Date())
@@ -201,13 +201,14 @@ class PhotoBatch(Base):
                                                                 ondelete="SET NULL"))
     created_by_name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    #: "upload" or "drop".
+    #: "upload", "drop" (single pictures from the drop folder) or "drop_zip".
     source: Mapped[str] = mapped_column(String(10), default="upload")
     name: Mapped[str] = mapped_column(String(255), default="")
     #: "checking", "ready", "applied" or "discarded".
     status: Mapped[str] = mapped_column(String(10), default="checking")
     #: One per file: {"n", "name", "register_id", "by", "problem", "others", "state"
-    #: ("skipped", "waiting", "ok", "rejected"), "error", "warnings", "sha256"}.
+    #: ("skipped", "waiting", "ok", "rejected"), "error" (a refusal's code), "warnings",
+    #: "sha256"}.
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: What confirming did: {"added": n, "same": n, "skipped": n}.

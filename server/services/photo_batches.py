@@ -31,13 +31,40 @@ from server.services import audit, pupil_sync
 from server.services import photos as photo_service
 from server.services.context import Ctx, after_commit, after_rollback
 from sync.imaging import Rejected
-from sync.photo_batch import Member, Person, match_files
+from sync.photo_batch import BatchError, Member, Person, match_files, read_zip
 from sync.photos import CardPhoto, PhotoSettings, normalize_photo
 
 #: Why a file is left out, as a card administrator reads it.
 PROBLEMS = ("not_a_photo", "no_match", "ambiguous", "left", "several_files")
 #: Progress callbacks get (files checked, files to check).
 Progress = Callable[[int, int], None]
+
+
+def batch_error(exc: BatchError) -> str:
+    """Why a ZIP cannot be taken, in the reader's language."""
+    p = exc.params
+    texts = {
+        "not_a_zip": lambda: _("The file is not a ZIP archive, or it is damaged."),
+        "too_many_files": lambda: _("The archive holds %(count)s files; at most %(limit)s "
+                                    "are taken at once.", count=p["count"], limit=p["limit"]),
+        "encrypted": lambda: _("“%(name)s” is encrypted; pack the photos without a "
+                               "password.", name=p["name"]),
+        "unreadable": lambda: _("“%(name)s” cannot be read from the archive: it is damaged "
+                                "or packed in a way that is not supported.", name=p["name"]),
+        "file_too_large": lambda: _("“%(name)s” is larger than %(mb)s MB.", name=p["name"],
+                                    mb=p["mb"]),
+        "too_large": lambda: _("The archive unpacks to more than %(mb)s MB.", mb=p["mb"]),
+    }
+    return texts[exc.code]() if exc.code in texts else str(exc)
+
+
+def read_archive(data: bytes) -> list[Member]:
+    """The files of an uploaded or dropped ZIP (Invalid on the "archive" field if it cannot
+    be taken)."""
+    try:
+        return list(read_zip(data, max_member_bytes=PhotoSettings().max_bytes))
+    except BatchError as exc:
+        raise Invalid(batch_error(exc), "archive") from None
 
 
 def staging(batch: PhotoBatch) -> Path:
@@ -143,14 +170,15 @@ def start_batch(ctx: Ctx, school_id: int, name: str, members: Iterable[Member],
 
 
 def _check_one(path: str) -> tuple[str, CardPhoto | None, str]:
-    """Normalise one staged file (in a worker process when checking on every core)."""
+    """Normalise one staged file (in a worker process when checking on every core); the
+    refusal's code (photo_service.REASONS) when it is refused."""
     try:
         data = Path(path).read_bytes()
         return path, normalize_photo(data, PhotoSettings()), ""
     except Rejected as exc:
-        return path, None, str(exc)
+        return path, None, exc.code
     except Exception:   # noqa: BLE001 - one strange file must not stop the batch
-        return path, None, "The picture cannot be read."
+        return path, None, "unreadable"
 
 
 def progress_of(batch: PhotoBatch) -> tuple[int, int]:
@@ -211,7 +239,7 @@ def apply_batch(ctx: Ctx, batch: PhotoBatch) -> dict[str, int]:
                                PupilRow.status == "enrolled"))}
     root = staging(batch)
     report = {"added": 0, "same": 0, "skipped": 0}
-    source = "drop" if batch.source == "drop" else "batch"
+    source = "drop" if batch.source in DROP_SOURCES else "batch"
     for item in batch.items:
         pupil = pupils.get(item["register_id"] or "")
         out = root / "out" / f"{item['n']}.jpg"
@@ -242,11 +270,16 @@ def discard_batch(ctx: Ctx, batch: PhotoBatch) -> None:
     _remove_after_commit(ctx, batch)
 
 
-def open_drop_batch(session: Any, school_id: int) -> PhotoBatch | None:
-    """The drop folder's batch still waiting for a person (files dropped one by one join
-    it)."""
+#: Sources of batches from the drop folder: single pictures ("drop") and ZIPs.
+DROP_SOURCES = ("drop", "drop_zip")
+
+
+def open_drop_batch(session: Any, school_id: int, sources: tuple[str, ...] = ("drop",)
+                    ) -> PhotoBatch | None:
+    """The drop folder's newest batch still waiting for a person (by default the one of
+    single pictures, which pictures dropped later join)."""
     return session.scalars(select(PhotoBatch).where(
-        PhotoBatch.school_id == school_id, PhotoBatch.source == "drop",
+        PhotoBatch.school_id == school_id, PhotoBatch.source.in_(sources),
         PhotoBatch.status.in_(("checking", "ready"))).order_by(PhotoBatch.id.desc())).first()
 
 
@@ -266,6 +299,11 @@ def purge_batches(ctx: Ctx) -> int:
         batch.status = "discarded"
         batch.report = {"expired": True}
         _remove_after_commit(ctx, batch)
+        audit.record(ctx, "photo_batch.expire", ("photo_batch", batch.id),
+                     ctx.session.get(Organisation, batch.school_id),
+                     f"Unconfirmed photo batch #{batch.id} removed after "
+                     f"{current_app.config['PHOTO_BATCH_RETENTION_DAYS']} days",
+                     files=len(batch.items))
     return len(old)
 
 

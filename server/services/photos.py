@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from server.errors import Forbidden, Invalid, NotFound
@@ -25,6 +26,25 @@ from sync.records import PhotoInfo
 
 #: Warnings of the pipeline, as a card administrator reads them.
 WARNING_KINDS = ("low_resolution", "too_dark", "too_bright", "blurred")
+#: Why the pipeline refused a photo (sync.imaging.Rejected codes), in the reader's language.
+REASONS = {
+    "empty": _l("The file is empty."),
+    "too_large": _l("The file is too large."),
+    "too_many_pixels": _l("The image has too many pixels to be safe to open."),
+    "not_an_image": _l("The file is not a JPEG, PNG or WebP image."),
+    "unsupported": _l("GIF and HEIC pictures are not taken: use a JPEG, PNG or WebP photo "
+                      "(on a phone, save photos as JPEG, “Most compatible”)."),
+    "corrupt": _l("The file is damaged or cut off and cannot be read."),
+    "animated": _l("Animated images are not supported."),
+    "aspect": _l("The picture is too narrow or too wide to be a portrait."),
+    "bad_box": _l("The chosen frame is empty; choose it again."),
+    "unreadable": _l("The picture cannot be read."),
+}
+
+
+def reason(code: str, fallback: str = "") -> str:
+    """A refusal's reason by its code, translated (the English message if it has none)."""
+    return str(REASONS[code]) if code in REASONS else fallback or str(REASONS["unreadable"])
 
 
 def store() -> MediaStore:
@@ -59,7 +79,7 @@ def add_photo(ctx: Ctx, pupil: PupilRow, data: bytes, box: Box | None = None,
     try:
         photo = normalize_photo(data, PhotoSettings(), box)
     except Rejected as exc:
-        raise Invalid(str(exc), "photo") from None
+        raise Invalid(reason(exc.code, str(exc)), "photo") from None
     return keep_photo(ctx, pupil, photo, source)
 
 

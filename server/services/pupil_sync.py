@@ -489,7 +489,7 @@ def purge_expired(ctx: Ctx, today: date | None = None) -> dict[str, int]:
     cutoff = today - timedelta(days=int(cfg["PUPIL_RETENTION_DAYS"]))
     input_cutoff = utcnow() - timedelta(days=int(cfg["SYNC_INPUT_RETENTION_DAYS"]))
     totals = {"pupils": 0, "photos": 0, "cards": 0, "actions": 0, "decisions": 0,
-              "run_files": 0}
+              "run_files": 0, "photo_batches": 0}
     unused: set[str] = set()
     expired = session.execute(select(PupilRow.school_id, PupilRow.register_id).where(
         PupilRow.status == "left", PupilRow.left_on.is_not(None),
@@ -499,6 +499,7 @@ def purge_expired(ctx: Ctx, today: date | None = None) -> dict[str, int]:
         by_school.setdefault(school_id, []).append(rid)
     for school_id, ids in sorted(by_school.items()):
         counts = dict.fromkeys(totals, 0)
+        del counts["photo_batches"]
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             gone_ids = select(PupilRow.id).where(PupilRow.school_id == school_id,
@@ -523,7 +524,7 @@ def purge_expired(ctx: Ctx, today: date | None = None) -> dict[str, int]:
         school = session.get(Organisation, school_id)
         audit.record(ctx, "pupils.purge", ("organisation", school_id), school,
                      f"Removed {counts['pupils']} pupils past retention", **counts)
-        for k in totals:
+        for k in counts:
             totals[k] += counts[k]
     # Photo files nobody refers to any more go with them (after the rows, in this
     # transaction's view; a file shared with a pupil still here stays).
@@ -549,4 +550,7 @@ def purge_expired(ctx: Ctx, today: date | None = None) -> dict[str, int]:
         session.execute(delete(SyncExport).where(SyncExport.run_id == run.id))
         run.plan = []       # its changes name pupils; the counts and report stay
         run.report = {k: v for k, v in run.report.items() if k != "left_for_a_person"}
+    from server.services import photo_batches  # it builds on this module
+
+    totals["photo_batches"] = photo_batches.purge_batches(ctx)
     return totals

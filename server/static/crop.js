@@ -47,3 +47,40 @@
   });
   frame.addEventListener("pointerup", function () { drag = null; });
 })();
+
+/* Webcam capture where the browser allows it: a still from the camera becomes the chosen
+   picture (and the crop frame goes over it), as if it had been picked as a file. */
+(function () {
+  "use strict";
+  var open = document.getElementById("camera-open"), input = document.getElementById("f-photo");
+  if (!open || !input || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia ||
+      typeof DataTransfer === "undefined") { return; }
+  var panel = document.getElementById("camera"), video = document.getElementById("camera-video");
+  var error = document.getElementById("camera-error"), stream = null;
+  open.hidden = false;
+
+  function stop() {
+    if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }
+    stream = null; panel.hidden = true;
+  }
+  open.addEventListener("click", function () {
+    panel.hidden = false; error.hidden = true;
+    navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1920 }, height: { ideal: 1080 } } })
+      .then(function (s) { stream = s; video.srcObject = s; })
+      .catch(function () { error.hidden = false; });
+  });
+  document.getElementById("camera-close").addEventListener("click", stop);
+  document.getElementById("camera-take").addEventListener("click", function () {
+    if (!stream || !video.videoWidth) { return; }
+    var canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    canvas.toBlob(function (blob) {
+      var files = new DataTransfer();
+      files.items.add(new File([blob], "camera.jpg", { type: "image/jpeg" }));
+      input.files = files.files;
+      input.dispatchEvent(new Event("change"));
+      stop();
+    }, "image/jpeg", 0.92);
+  });
+})();

@@ -29,7 +29,7 @@ from server.services import orgs, photo_batches, pupil_sync
 from server.services import photos as photo_service
 from server.web.forms import errors_by_field
 from sync.names import normalize_name
-from sync.photo_batch import PHOTO_EXTENSIONS, BatchError, Member, extension_of, is_hidden, read_zip
+from sync.photo_batch import PHOTO_EXTENSIONS, Member, extension_of, is_hidden
 from sync.photos import PhotoSettings
 from sync.readers import CARD_COLUMNS, REGISTER_COLUMNS
 
@@ -122,7 +122,8 @@ def index() -> Any:
                 cards.setdefault(owner, []).append(c)
     dropped = _dropped(pupil_sync.list_runs(ctx, school_id, 10)) \
         if school_id is not None else None
-    dropped_photos = photo_batches.open_drop_batch(ctx.session, school_id) \
+    dropped_photos = photo_batches.open_drop_batch(ctx.session, school_id,
+                                                   photo_batches.DROP_SOURCES) \
         if school_id is not None else None
     return render_template("pupils/index.html", schools=schools, school_id=school_id,
                            pupils=pupils, cards=cards, q=q, total=total, dropped=dropped,
@@ -362,11 +363,7 @@ def _uploaded_members() -> tuple[str, list[Member]]:
     limit = PhotoSettings().max_bytes
     archive = request.files.get("archive")
     if archive is not None and archive.filename:
-        try:
-            return archive.filename, list(read_zip(archive.read(),
-                                                   max_member_bytes=limit))
-        except BatchError as exc:
-            raise Invalid(str(exc), "archive") from None
+        return archive.filename, photo_batches.read_archive(archive.read())
     members = []
     files = [f for f in request.files.getlist("files") if f.filename]
     for f in files:
@@ -439,7 +436,7 @@ def batch(batch_id: int) -> Any:
     return render_template("pupils/batch.html", batch=found, pupils=pupils,
                            with_photo=with_photo, done=done, total=total,
                            problems=PROBLEM_TEXT, matched_by=MATCHED_BY,
-                           warning_names=WARNINGS,
+                           warning_names=WARNINGS, photo_reason=photo_service.reason,
                            school=pupil_sync.school_for(ctx, found.school_id))
 
 

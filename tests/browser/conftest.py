@@ -12,7 +12,9 @@ import pytest
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic", "--disable-dev-shm-usage"]
+                 "--disable-quic", "--disable-dev-shm-usage",
+                 # A made-up camera that needs no permission prompt (webcam capture tests).
+                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 pytestmark = pytest.mark.browser
 

@@ -93,3 +93,60 @@ def test_crop_and_save_a_photo(page: Any, live_server: str, world: World,
         assert response is not None and response.status == 403
     finally:
         other.close()
+
+
+def test_take_a_photo_with_the_camera(page: Any, live_server: str, world: World) -> None:
+    sign_in(page, live_server, "card_admin")
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/pupils/{world.tt['pupil_a']}")
+    old_src = page.get_attribute("[data-testid=current-photo]", "src")
+    page.click("[data-testid=camera-open]")
+    page.wait_for_function("() => document.getElementById('camera-video').videoWidth > 0")
+    page.click("[data-testid=camera-take]")
+    page.locator("#crop-frame").wait_for()
+    assert page.locator("[data-testid=camera]").is_hidden()       # the camera is let go
+    assert page.evaluate("document.getElementById('f-photo').files[0].name") == "camera.jpg"
+    page.click("[data-testid=photo-submit]")
+    page.locator(".alert").first.wait_for()
+    new_src = page.get_attribute("[data-testid=current-photo]", "src")
+    assert new_src != old_src
+
+
+def test_photos_for_many_pupils_with_progress(page: Any, live_server: str, world: World,
+                                              tmp_path: Path) -> None:
+    import zipfile
+
+    from tests.sync.test_photos import jpeg, textured
+
+    archive = tmp_path / "picture day.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("A9.jpg", jpeg(textured((900, 1200))))
+        z.writestr("Орлова_Вера.jpg", jpeg(textured()))     # the same pupil by name
+        z.writestr("nobody.jpg", jpeg(textured()))
+    sign_in(page, live_server, "card_admin")
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/pupils/photos/import")
+    page.set_input_files("#f-archive", str(archive))
+    page.click("[data-testid=import-submit]")
+    page.locator("[data-testid=batch-left-out]").wait_for()
+    left_out = page.inner_text("[data-testid=batch-left-out]")
+    assert "more than one file for this pupil" in left_out
+    assert "nobody.jpg" in left_out
+    assert page.locator("[data-testid=batch-apply]").is_disabled()
+
+    one = tmp_path / "one.zip"
+    with zipfile.ZipFile(one, "w") as z:
+        z.writestr("A9.jpg", jpeg(textured((900, 1200))))
+    page.goto(f"{live_server}/pupils/photos/import")
+    page.set_input_files("#f-archive", str(one))
+    page.click("[data-testid=import-submit]")
+    # The page's script checks the photos (a progress bar while it does) and then shows
+    # them; without it the batch would stay "being checked".
+    page.locator("[data-testid=batch-matched]").wait_for()
+    assert "Орлова Вера" in page.inner_text("[data-testid=batch-matched]")
+    assert page.evaluate("document.querySelector('[data-testid=batch-matched] img')"
+                         ".naturalWidth") == 450
+    page.click("[data-testid=batch-apply]")
+    page.locator("[data-testid=batch-report]").wait_for()
+    page.goto(f"{live_server}/pupils/{world.tt['pupil_a']}")
+    assert page.locator("[data-testid=current-photo]").count() == 1
