@@ -31,9 +31,9 @@ REASONS = {
     "empty": _l("The file is empty."),
     "too_large": _l("The file is too large."),
     "too_many_pixels": _l("The image has too many pixels to be safe to open."),
-    "not_an_image": _l("The file is not a JPEG, PNG or WebP image."),
-    "unsupported": _l("GIF and HEIC pictures are not taken: use a JPEG, PNG or WebP photo "
-                      "(on a phone, save photos as JPEG, “Most compatible”)."),
+    "not_an_image": _l("The file is not a JPEG, PNG, WebP or HEIC picture."),
+    "unsupported": _l("GIF and AVIF pictures are not taken: use a JPEG, PNG, WebP or HEIC "
+                      "photo."),
     "corrupt": _l("The file is damaged or cut off and cannot be read."),
     "animated": _l("Animated images are not supported."),
     "aspect": _l("The picture is too narrow or too wide to be a portrait."),

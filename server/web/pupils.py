@@ -341,7 +341,7 @@ def export(run_id: int, name: str) -> Any:
 #: Routes that take uploads larger than MAX_CONTENT_LENGTH (set before the form is read).
 LARGE_UPLOADS = frozenset({"pupils.import_photos"})
 PROBLEM_TEXT = {
-    "not_a_photo": _l("not a photo (JPEG, PNG or WebP)"),
+    "not_a_photo": _l("not a photo (JPEG, PNG, WebP or HEIC)"),
     "no_match": _l("no pupil has this register ID, card number or name"),
     "ambiguous": _l("several pupils have this name: name the file by register ID"),
     "left": _l("the pupil has left the school"),

@@ -108,7 +108,7 @@ def test_a_zip_is_matched_checked_and_written_only_when_confirmed(
     assert "0003.jpg" in left_out and "the pupil has left the school" in left_out
     assert "Петров Иван.jpg" in left_out and "no pupil has this register ID" in left_out
     assert "list.xlsx" in left_out and "not a photo" in left_out
-    assert "R4.jpg" in left_out and "not a JPEG, PNG or WebP image" in left_out
+    assert "R4.jpg" in left_out and "not a JPEG, PNG, WebP or HEIC picture" in left_out
     assert "__MACOSX" not in page
     assert "2 photos will be saved." in page
     # The staged card picture is shown, privately.

@@ -51,7 +51,7 @@ def test_upload_history_and_private_serving(app: Flask, client: FlaskClient, wor
     bad = client.post(f"/pupils/{pupil_id}/photo", data={
         "photo": (io.BytesIO(b"<html></html>"), "x.jpg")}, content_type="multipart/form-data",
         follow_redirects=True)
-    assert "not a JPEG, PNG or WebP image" in bad.get_data(as_text=True)
+    assert "not a JPEG, PNG, WebP or HEIC picture" in bad.get_data(as_text=True)
     # Other staff do not see pupils' photos.
     other = app.test_client()
     AuthActions(other).login("content_manager")

@@ -182,7 +182,9 @@ def _animated_webp() -> bytes:
     (_animated_gif(), "unsupported"),
     (_animated_webp(), "animated"),
     (jpeg(Image.new("RGB", (2000, 300), RED)), "aspect"),
-    (b"\x00\x00\x00\x18ftypheic" + b"\x00" * 100, "unsupported"),
+    (b"\x00\x00\x00\x18ftypheic" + b"\x00" * 100, "corrupt"),
+    (b"\x00\x00\x00\x18ftypavif" + b"\x00" * 100, "unsupported"),
+    (b"\x00\x00\x00\x18ftypmsf1" + b"\x00" * 100, "animated"),
     (b"\xff\xd8\xff" + b"x" * (31 * 1024 * 1024), "too_large"),
 ])
 def test_what_is_refused(data: bytes, code: str) -> None:
@@ -259,3 +261,32 @@ def test_a_12_megapixel_photo_stays_under_100_mb(tmp_path: Path) -> None:
     before_kb, peak_kb, width = (int(x) for x in done.stdout.split())
     assert width == 450
     assert peak_kb < 100 * 1024, f"peak {peak_kb // 1024} MB (at start {before_kb // 1024} MB)"
+
+
+def _heic(im: Image.Image, **kw: Any) -> bytes:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    im.save(out, "HEIF", quality=90, **kw)
+    return out.getvalue()
+
+
+def test_a_phone_heic_photo_comes_out_upright_and_bare() -> None:
+    # As a phone stores it: lying on its side, EXIF orientation 6, GPS and maker.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(0x8825)[2] = (56.0, 50.0, 20.0)
+    stored = upright((600, 800)).transpose(STORED[6])
+    src = _heic(stored, exif=exif.tobytes())
+    assert src[4:12] == b"ftypheic"
+    result = normalize_photo(src)
+    im = Image.open(io.BytesIO(result.data))
+    assert (im.format, im.mode, im.size) == ("JPEG", "RGB", (450, 600))
+    assert "exif" not in im.info and b"PhoneMaker" not in result.data
+    for seen, wanted in zip(corners(result.data), (RED, GREEN, BLUE, WHITE), strict=True):
+        assert close(seen, wanted), corners(result.data)
+    with pytest.raises(Rejected) as cut:
+        normalize_photo(src[: len(src) // 2])
+    assert cut.value.code == "corrupt"
