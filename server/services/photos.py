@@ -106,6 +106,30 @@ def keep_photo(ctx: Ctx, pupil: PupilRow, photo: CardPhoto, source: str) -> Adde
     return Added(row, True, photo.warnings)
 
 
+def record_consent(ctx: Ctx, pupil: PupilRow, given: bool, on: date | None,
+                   source: str) -> None:
+    """Record a photo-use consent (or its withdrawal) a person has on paper; a register
+    that says nothing about consent leaves it as recorded here."""
+    source = " ".join(source.split())
+    if on is None:
+        raise Invalid(_("Give the date of the consent or its withdrawal."), "consent_on")
+    if on > date.today():
+        raise Invalid(_("The date is in the future."), "consent_on")
+    if not source:
+        raise Invalid(_("Say how the school knows (e.g. “signed form”)."), "consent_source")
+    if len(source) > 100:
+        raise Invalid(_("At most 100 characters."), "consent_source")
+    before = (pupil.consent_given, pupil.consent_on, pupil.consent_source)
+    pupil.consent_given, pupil.consent_on, pupil.consent_source = given, on, source
+    if before == (given, on, source):
+        return
+    school = ctx.session.get(Organisation, pupil.school_id)
+    audit.record(ctx, "pupil.consent", ("pupil", pupil.id), school,
+                 f"Photo consent of pupil {pupil.register_id} "
+                 f"{'given' if given else 'withdrawn'}", register_id=pupil.register_id,
+                 given=given, on=on.isoformat(), source=source)
+
+
 def photos_of_pupil(ctx: Ctx, pupil: PupilRow) -> list[PupilPhoto]:
     """The pupil's photos, current first, then newest."""
     return list(ctx.session.scalars(select(PupilPhoto).where(

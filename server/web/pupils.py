@@ -3,6 +3,7 @@ apply, export)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -144,7 +145,7 @@ def pupil(pupil_id: int) -> Any:
     cards = list(ctx.session.scalars(select(CardRow).where(
         CardRow.school_id == found.school_id,
         CardRow.pupil_register_id == found.register_id)))
-    return render_template("pupils/pupil.html", p=found, cards=cards,
+    return render_template("pupils/pupil.html", p=found, cards=cards, today=date.today(),
                            photos=photo_service.photos_of_pupil(ctx, found),
                            warning_names=WARNINGS)
 
@@ -182,6 +183,33 @@ def add_photo(pupil_id: int) -> Any:
     else:
         flash(_("Photo saved.") if added.new else _("This photo was there already; it is "
                                                       "the current one again."), "ok")
+    return redirect(url_for("pupils.pupil", pupil_id=pupil_id))
+
+
+@bp.post("/<int:pupil_id>/consent")
+@requires(PUPIL_MANAGE)
+def consent(pupil_id: int) -> Any:
+    """Record a photo-use consent or its withdrawal, as the school has it on paper."""
+    ctx = request_ctx()
+    found = photo_service.get_pupil(ctx, pupil_id)
+    form = request.form
+    given = form.get("given", "")
+    try:
+        if given not in ("yes", "no"):
+            raise Invalid(_("Say whether consent is given or withdrawn."), "given")
+        try:
+            on = date.fromisoformat(form.get("consent_on", "")) \
+                if form.get("consent_on") else None
+        except ValueError:
+            raise Invalid(_("The date is not valid."), "consent_on") from None
+        photo_service.record_consent(ctx, found, given == "yes", on,
+                                     form.get("consent_source", ""))
+    except Invalid as exc:
+        ctx.session.rollback()
+        flash(" ".join(errors_by_field(exc).values()), "error")
+        return redirect(url_for("pupils.pupil", pupil_id=pupil_id)), 303
+    flash(_("Consent recorded.") if given == "yes" else _("Withdrawal recorded: the photo "
+                                                         "is no longer exported."), "ok")
     return redirect(url_for("pupils.pupil", pupil_id=pupil_id))
 
 

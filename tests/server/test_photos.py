@@ -104,3 +104,39 @@ def test_retention_removes_photo_files(app: Flask, world: World) -> None:
         assert totals["photos"] == 1 and path.exists()      # not before the commit
         db.session.commit()
         assert not path.exists()
+
+
+def test_a_consent_on_paper_is_recorded_and_audited(app: Flask, client: FlaskClient,
+                                                     world: World, auth: AuthActions) -> None:
+    from server.models.audit import AuditEvent
+    from server.models.pupils import PupilRow
+
+    auth.login("card_admin")
+    pupil_id = world.tt["pupil_a"]
+    url = f"/pupils/{pupil_id}/consent"
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    for form, says in (({"given": "no", "consent_on": tomorrow, "consent_source": "form"},
+                        "The date is in the future."),
+                       ({"given": "no", "consent_on": "2026-02-30", "consent_source": "f"},
+                        "The date is not valid."),
+                       ({"given": "no", "consent_on": "2026-09-01", "consent_source": "  "},
+                        "Say how the school knows"),
+                       ({"given": "maybe", "consent_on": "2026-09-01",
+                         "consent_source": "form"}, "given or withdrawn")):
+        r = client.post(url, data=form, follow_redirects=True)
+        assert says in r.get_data(as_text=True), says
+    with app.app_context():
+        pupil = db.session.get(PupilRow, pupil_id)
+        assert pupil is not None and pupil.consent_given is True     # unchanged
+    r = client.post(url, data={"given": "no", "consent_on": "2026-09-01",
+                               "consent_source": "parents' letter"}, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "Withdrawal recorded" in page and "withdrawn" in page
+    with app.app_context():
+        pupil = db.session.get(PupilRow, pupil_id)
+        assert pupil is not None
+        assert (pupil.consent_given, pupil.consent_on, pupil.consent_source) == (
+            False, date(2026, 9, 1), "parents' letter")
+        event = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "pupil.consent")).one()
+        assert "withdrawn" in event.summary

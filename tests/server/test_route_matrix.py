@@ -300,6 +300,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("pupils.pupil", "GET"): Rule(CARDS, tt_obj("pupil", "/pupils/{o}"), scoped=True),
     ("pupils.add_photo", "POST"): Rule(CARDS, tt_obj("pupil", "/pupils/{o}/photo"),
                                        scoped=True),
+    ("pupils.consent", "POST"): Rule(CARDS, tt_obj("pupil", "/pupils/{o}/consent"),
+                                     scoped=True),
     ("pupils.photo", "GET"): Rule(PHOTOS, tt_obj("photo", "/pupils/photos/{o}.jpg"),
                                   scoped=True),
     ("pupils.sync", "GET"): Rule(CARDS, fixed("/pupils/sync")),
