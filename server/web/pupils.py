@@ -3,6 +3,8 @@ apply, export)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -17,11 +19,12 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import select
 
+from server import progress
 from server.access import request_ctx, requires
 from server.errors import Invalid
 from server.models.pupils import CardRow, PupilPhoto, PupilRow
@@ -223,6 +226,40 @@ def photo(photo_id: int) -> Any:
     return response
 
 
+STEPS = {"read": _l("Reading the files"), "plan": _l("Planning"),
+         "pupils": _l("Writing the pupils"), "cards": _l("Writing the cards"),
+         "actions": _l("Recording the card changes"), "done": _l("Finishing")}
+
+
+@contextmanager
+def _tracked(ctx: Any) -> Iterator[Callable[[str, int, int], None]]:
+    """The progress callback for the page's token (or one that tells nobody)."""
+    token = request.form.get("progress", "")
+    if not progress.valid_token(token):
+        yield lambda _step, _done, _total: None
+        return
+    tracker = progress.ProgressFile(token, ctx.actor_id)
+    try:
+        yield tracker
+    finally:
+        tracker.close()
+
+
+@bp.get("/progress/<token>")
+@requires(PUPIL_MANAGE)
+def progress_of(token: str) -> Any:
+    """How far the person's own sync plan or apply has got."""
+    state = progress.read(token, request_ctx().actor_id)
+    if state is None:
+        return {"error": "unknown"}, 404
+    done, total = int(state["done"]), int(state["total"])
+    label = str(STEPS.get(state["step"], state["step"]))
+    if total > 2:
+        label = _("%(step)s: %(done)s of %(total)s", step=label, done=format_decimal(done),
+                  total=format_decimal(total))
+    return {"step": state["step"], "done": done, "total": total, "label": label + "…"}
+
+
 @bp.route("/sync", methods=["GET", "POST"])
 @requires(PUPIL_MANAGE)
 def sync() -> Any:
@@ -242,9 +279,11 @@ def sync() -> Any:
                 raise Invalid(_("Choose the register's export."), "register")
             if not cards or not cards.filename:
                 raise Invalid(_("Choose the card system's list."), "cards")
-            run = pupil_sync.plan_run(
-                ctx, school_id, (register.filename, register.read()),
-                (cards.filename, cards.read()), "confirm_missing" in request.form)
+            with _tracked(ctx) as tracker:
+                run = pupil_sync.plan_run(
+                    ctx, school_id, (register.filename, register.read()),
+                    (cards.filename, cards.read()), "confirm_missing" in request.form,
+                    progress=tracker)
         except Invalid as exc:
             problems = exc.errors
             errors = errors_by_field(exc)
@@ -342,7 +381,8 @@ def apply(run_id: int) -> Any:
     """Apply the plan, all at once."""
     ctx = request_ctx()
     try:
-        done = pupil_sync.apply_run(ctx, run_id)
+        with _tracked(ctx) as tracker:
+            done = pupil_sync.apply_run(ctx, run_id, progress=tracker)
     except Invalid as exc:
         flash(" ".join(errors_by_field(exc).values()), "error")
         return redirect(url_for("pupils.run", run_id=run_id)), 303

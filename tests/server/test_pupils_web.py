@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from server.app import create_app
 from server.cli import main
 from server.demo import DEMO_PASSWORD
+from server.extensions import db
 from tests.conftest import AuthActions, World
 from tests.server.test_pupil_sync import CARDS, REGISTER
 
@@ -85,7 +87,6 @@ def test_the_demo_plans_the_usual_problems(tmp_path: Path) -> None:
     # The demo's card administrator works in Russian.
     assert "register.csv, cards.csv" in page and "План (пробный прогон)" in page
     with app.app_context():
-        from server.extensions import db
         from server.models.pupils import PupilRow, SyncRun
 
         run = db.session.scalars(select(SyncRun).where(SyncRun.status == "planned")
@@ -122,3 +123,38 @@ def test_saved_column_names_read_an_odd_export(client: FlaskClient, world: World
     assert "Шифр = register_id" in ok.get_data(as_text=True)
     r = upload(client, world, odd, "Номер;Статус\n1;активна\n".encode())
     assert r.status_code == 302  # type: ignore[attr-defined]
+
+
+def test_a_long_sync_reports_its_progress_to_the_person_who_started_it(
+        app: Flask, client: FlaskClient, world: World, auth: AuthActions) -> None:
+    from server import progress
+
+    auth.login("card_admin")
+    token = "t" * 20
+    with app.test_request_context():
+        from server.models.users import User
+
+        me = db.session.scalars(select(User).where(User.username == "card-admin")).one()
+        tracker = progress.ProgressFile(token, me.id)
+    tracker("pupils", 5000, 100000)
+    state = client.get(f"/pupils/progress/{token}").get_json()
+    assert state == {"step": "pupils", "done": 5000, "total": 100000,
+                     "label": "Writing the pupils: 5,000 of 100,000…"}
+    # Nobody else reads it; a made-up or malformed token is simply unknown.
+    other = app.test_client()
+    AuthActions(other).login("admin")
+    assert other.get(f"/pupils/progress/{token}").status_code == 403
+    with app.test_request_context():
+        assert progress.read(token, None) is None
+    assert client.get("/pupils/progress/" + "u" * 20).status_code == 404
+    assert client.get("/pupils/progress/..%2F..%2Fsecret_key").status_code == 404
+    tracker.close()
+    assert client.get(f"/pupils/progress/{token}").status_code == 404
+    # A sync sent with a token works as before and leaves no progress file behind.
+    r = client.post("/pupils/sync", data={
+        "school_id": str(world.ids["a"]), "progress": "p" * 24,
+        "register": (io.BytesIO(REGISTER.encode("cp1251")), "register.csv"),
+        "cards": (io.BytesIO(CARDS.encode()), "cards.csv")},
+        content_type="multipart/form-data")
+    assert r.status_code == 302
+    assert not list((Path(app.instance_path) / "progress").glob("*.json"))

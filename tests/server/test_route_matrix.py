@@ -305,6 +305,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("pupils.photo", "GET"): Rule(PHOTOS, tt_obj("photo", "/pupils/photos/{o}.jpg"),
                                   scoped=True),
     ("pupils.sync", "GET"): Rule(CARDS, fixed("/pupils/sync")),
+    ("pupils.progress_of", "GET"): Rule(CARDS, fixed("/pupils/progress/" + "a" * 24)),
     ("pupils.sync", "POST"): Rule(CARDS, fixed("/pupils/sync")),
     ("pupils.run", "GET"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}"), scoped=True),
     ("pupils.columns", "POST"): Rule(CARDS, school("/pupils/sync/columns?school_id={}"),
