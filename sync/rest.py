@@ -1,4 +1,5 @@
-"""A REST source for registers and card systems that have an API.
+"""A REST source for registers and card systems that have an API, and the push of a
+run's export to a card system that takes it over HTTP.
 
 `fetch_all` pages through a JSON API (pages as `{"items": [...], "next": URL}`, a bare
 list, or a `Link: <…>; rel="next"` header), with a timeout on every request, bounded
@@ -61,12 +62,7 @@ def fetch_all(url: str, auth_header: str = "", timeout: float = TIMEOUT,
               session: requests.Session | None = None,
               sleep: Callable[[float], None] = time.sleep) -> bytes:
     """Every record of the source as a JSON list (UTF-8 bytes)."""
-    headers = {"Accept": "application/json"}
-    if auth_header:
-        name, sep, value = auth_header.partition(":")
-        if not sep or not name.strip() or not value.strip():
-            raise SourceError("the auth header must look like “Authorization: Bearer …”")
-        headers[name.strip()] = value.strip()
+    headers = {"Accept": "application/json", **_auth(auth_header, SourceError)}
     http = session or requests.Session()
     records: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -129,3 +125,52 @@ def records_as_csv(data: bytes, file: str) -> bytes | None:
     for r in records:
         writer.writerow(["" if r.get(k) is None else str(r.get(k)) for k in header])
     return out.getvalue().encode("utf-8")
+
+
+class PushError(Exception):
+    """The export could not be delivered: says where and why."""
+
+
+def _auth(auth_header: str, error: type[Exception]) -> dict[str, str]:
+    if not auth_header:
+        return {}
+    name, sep, value = auth_header.partition(":")
+    if not sep or not name.strip() or not value.strip():
+        raise error("the auth header must look like “Authorization: Bearer …”")
+    return {name.strip(): value.strip()}
+
+
+def push_export(url: str, changes_csv: bytes, photos_zip: bytes, key: str,
+                auth_header: str = "", timeout: float = 15.0,
+                session: requests.Session | None = None,
+                sleep: Callable[[float], None] = time.sleep) -> int:
+    """POST a run's export to the card system as multipart/form-data (`changes`:
+    changes.csv, `photos`: photos.zip) with `Idempotency-Key: key`, so a retried push
+    is recognised as the same one; retries connection errors, 429 and 5xx with backoff.
+    Returns the HTTP status (2xx); PushError otherwise."""
+    headers = {"Idempotency-Key": key, "Accept": "application/json, text/plain, */*",
+               **_auth(auth_header, PushError)}
+    http = session or requests.Session()
+    last = ""
+    for attempt in range(TRIES):
+        if attempt:
+            sleep(BACKOFF[min(attempt - 1, len(BACKOFF) - 1)])
+        files = {"changes": ("changes.csv", changes_csv, "text/csv; charset=utf-8"),
+                 "photos": ("photos.zip", photos_zip, "application/zip")}
+        try:
+            r = http.post(url, files=files, headers=headers, timeout=timeout,
+                          allow_redirects=False)
+        except requests.RequestException as exc:
+            last = exc.__class__.__name__
+            continue
+        if r.status_code >= 500 or r.status_code == 429:
+            last = f"the card system answered {r.status_code}"
+            continue
+        if r.status_code in (401, 403):
+            raise PushError(f"{url}: the card system refused the credentials "
+                            f"({r.status_code})")
+        if not 200 <= r.status_code < 300:
+            raise PushError(f"{url}: the card system answered {r.status_code}: "
+                            f"{r.text[:200]}")
+        return r.status_code
+    raise PushError(f"{url}: no answer after {TRIES} tries ({last})")

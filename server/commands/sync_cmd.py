@@ -199,6 +199,10 @@ def apply(state: State, register: Path | None, cards: Path | None, register_url:
         finally:
             bar.close()
         db.session.commit()
+        pushed = None
+        if pupil_sync.push_target(db.session, school.id)[0]:
+            pushed = pupil_sync.push_run(ctx, done)
+            db.session.commit()
         if export_dir is not None:
             export = pupil_sync.export_of(ctx, done)
             export_dir.mkdir(parents=True, exist_ok=True)
@@ -214,6 +218,9 @@ def apply(state: State, register: Path | None, cards: Path | None, register_url:
                    f"{len(report['left_for_a_person'])} left for a person.")
         if export_dir is not None:
             click.echo(f"Export: {export_dir / 'changes.csv'}, {export_dir / 'photos.zip'}")
+        if pushed is not None:
+            click.echo(f"Sent to the card system at {pushed['url']}." if pushed["ok"] else
+                       f"Not sent to the card system: {pushed['error']}")
 
     run_in_app(state, run)
 

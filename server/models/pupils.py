@@ -157,13 +157,17 @@ class MatchDecision(Base):
 
 
 class SyncSettings(Base):
-    """A school's saved column mappings: header (as its exports write it) → field."""
+    """A school's saved column mappings (header, as its exports write it → field), and
+    where an applied run's export is sent, if the card system takes it over HTTP."""
 
     __tablename__ = "sync_settings"
 
     school_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     register_mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     cards_mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    push_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    #: "Header: value" sent with the push (e.g. "Authorization: Bearer …"); never shown.
+    push_auth: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
 class PupilPhoto(Base):

@@ -44,6 +44,7 @@ from sync.oneroster import is_oneroster, read_oneroster
 from sync.plan import CARD_KINDS, Action, Decisions, PlanError, Rules, SyncPlan, plan_sync
 from sync.readers import CARD_COLUMNS, REGISTER_COLUMNS, read_cards, read_register
 from sync.records import Card, Consent, PhotoInfo, Pupil
+from sync.rest import PushError, push_export
 from sync.tables import ReadError
 
 #: progress(step, done, total): what a long run is doing.
@@ -181,6 +182,65 @@ def save_mappings(ctx: Ctx, school_id: int, register_text: str, cards_text: str)
                  f"Saved the sync column names of {school.name}", school=school.name,
                  register=register, cards=cards)
     return register, cards
+
+
+# --- pushing the export to the card system -----------------------------------------------
+
+def push_target(session: Any, school_id: int) -> tuple[str, str]:
+    """Where the school's applied runs are sent (URL, auth header); ("", "") if nowhere."""
+    row = session.get(SyncSettings, school_id)
+    return (row.push_url, row.push_auth) if row else ("", "")
+
+
+def save_push(ctx: Ctx, school_id: int, url: str, auth: str, forget_auth: bool = False
+              ) -> None:
+    """Set (or with an empty URL, stop) sending applied runs' exports to the card system.
+    An empty auth keeps the saved one unless forget_auth; the secret is never shown or
+    audited."""
+    school = school_for(ctx, school_id)
+    url, auth = url.strip(), auth.strip()
+    if url and (not url.lower().startswith(("https://", "http://")) or len(url) > 500
+                or any(c.isspace() for c in url)):
+        raise Invalid(_("Give the card system's address as https://…"), "push_url")
+    if auth:
+        name, sep, value = auth.partition(":")
+        if not sep or not name.strip() or not value.strip() or len(auth) > 500 \
+                or "\n" in auth or "\r" in auth:
+            raise Invalid(_("Write the header as “Authorization: Bearer …”."), "push_auth")
+    row = ctx.session.get(SyncSettings, school.id)
+    if row is None:
+        row = SyncSettings(school_id=school.id, register_mapping={}, cards_mapping={})
+        ctx.session.add(row)
+    row.push_url = url
+    if auth or forget_auth or not url:
+        row.push_auth = auth if url else ""
+    audit.record(ctx, "sync.push_settings", ("organisation", school.id), school,
+                 f"Card system address of {school.name} "
+                 f"{'set to ' + url if url else 'removed'}", school=school.name, url=url,
+                 auth="set" if row.push_auth else "none")
+
+
+def push_run(ctx: Ctx, run: SyncRun, session: Any = None) -> dict[str, Any]:
+    """Send an applied run's export to the school's card system, and note how it went in
+    the run's report (a failure is noted, never raised: the run stays applied)."""
+    school = school_for(ctx, run.school_id)
+    url, auth = push_target(ctx.session, school.id)
+    if run.status != "applied" or not url:
+        raise Invalid(_("This run is not applied, or the school has no card system address."))
+    files = export_of(ctx, run)
+    key = f"vitrina-{school.id}-run-{run.id}"
+    at = utcnow().isoformat(timespec="seconds")
+    try:
+        status = push_export(url, files.changes_csv, files.photos_zip, key, auth,
+                             session=session)
+        result: dict[str, Any] = {"ok": True, "status": status, "at": at, "url": url}
+    except PushError as exc:
+        result = {"ok": False, "error": str(exc), "at": at, "url": url}
+    run.report = {**run.report, "push": result}
+    audit.record(ctx, "sync.push", ("sync_run", run.id), school,
+                 f"Export of sync run {run.id} {'sent' if result['ok'] else 'not sent'} to "
+                 "the card system", **{k: v for k, v in result.items() if k != "at"})
+    return result
 
 
 # --- what Vitrina knows ---------------------------------------------------------------

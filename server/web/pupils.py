@@ -306,11 +306,34 @@ def _sync_page(schools: list[Any], school_id: int | None, errors: dict[str, str]
         register, cards = pupil_sync.mappings_of(ctx.session, school_id)
         columns = {"register_mapping": _mapping_text(register),
                    "cards_mapping": _mapping_text(cards)}
+    url, auth = pupil_sync.push_target(ctx.session, school_id) \
+        if school_id is not None else ("", "")
     return render_template("pupils/sync.html", schools=schools, school_id=school_id,
+                           push={"url": url, "auth": bool(auth)},
                            runs=runs, errors=errors, problems=problems,
                            dropped=_dropped(runs), columns=columns or {},
                            register_fields=sorted(REGISTER_COLUMNS),
                            card_fields=sorted(CARD_COLUMNS)), status
+
+
+@bp.post("/sync/push-settings")
+@requires(PUPIL_MANAGE)
+def push_settings() -> Any:
+    """Where applied runs' exports are sent (the card system's address and key)."""
+    ctx = request_ctx()
+    schools = _schools()
+    school_id = _school_id(schools)
+    if school_id is None:
+        abort(404)
+    form = request.form
+    try:
+        pupil_sync.save_push(ctx, school_id, form.get("push_url", "")[:600],
+                             form.get("push_auth", "")[:600], "forget_auth" in form)
+    except Invalid as exc:
+        ctx.session.rollback()
+        return _sync_page(schools, school_id, errors_by_field(exc), [], 422)
+    flash(_("Saved."), "ok")
+    return redirect(url_for("pupils.sync", school_id=school_id))
 
 
 @bp.post("/sync/columns")
@@ -355,6 +378,7 @@ def run(run_id: int) -> Any:
                                    *a["others"]))]
     school = pupil_sync.school_for(ctx, found.school_id)
     return render_template("pupils/run.html", run=found, school=school, kind=kind, q=q,
+                           push_url=pupil_sync.push_target(ctx.session, found.school_id)[0],
                            actions=actions[:500], shown_total=len(actions))
 
 
@@ -386,8 +410,38 @@ def apply(run_id: int) -> Any:
     except Invalid as exc:
         flash(" ".join(errors_by_field(exc).values()), "error")
         return redirect(url_for("pupils.run", run_id=run_id)), 303
-    flash(_("Applied. Download the export for the card system below."), "ok")
+    if pupil_sync.push_target(ctx.session, done.school_id)[0]:
+        ctx.session.commit()        # applied, whatever the card system answers
+        _flash_push(pupil_sync.push_run(ctx, done))
+    else:
+        flash(_("Applied. Download the export for the card system below."), "ok")
     return redirect(url_for("pupils.run", run_id=done.id))
+
+
+def _flash_push(result: dict[str, Any]) -> None:
+    if result["ok"]:
+        flash(_("Applied and sent to the card system."), "ok")
+    else:
+        flash(_("Applied, but not sent to the card system: %(error)s", error=result["error"]),
+              "warn")
+
+
+@bp.post("/sync/<int:run_id>/push")
+@requires(PUPIL_MANAGE)
+def push(run_id: int) -> Any:
+    """Send an applied run's export to the card system (again)."""
+    ctx = request_ctx()
+    found = pupil_sync.get_run(ctx, run_id)
+    try:
+        result = pupil_sync.push_run(ctx, found)
+    except Invalid as exc:
+        flash(" ".join(errors_by_field(exc).values()), "error")
+        return redirect(url_for("pupils.run", run_id=run_id)), 303
+    if result["ok"]:
+        flash(_("Sent to the card system."), "ok")
+    else:
+        flash(_("Not sent to the card system: %(error)s", error=result["error"]), "warn")
+    return redirect(url_for("pupils.run", run_id=run_id))
 
 
 @bp.get("/sync/<int:run_id>/<any('changes.csv', 'photos.zip'):name>")

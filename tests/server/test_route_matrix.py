@@ -310,6 +310,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("pupils.run", "GET"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}"), scoped=True),
     ("pupils.columns", "POST"): Rule(CARDS, school("/pupils/sync/columns?school_id={}"),
                                      scoped=True),
+    ("pupils.push_settings", "POST"): Rule(
+        CARDS, school("/pupils/sync/push-settings?school_id={}"), scoped=True),
+    ("pupils.push", "POST"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}/push"),
+                                  scoped=True),
     ("pupils.decide", "POST"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}/decide"),
                                     scoped=True),
     ("pupils.apply", "POST"): Rule(CARDS, tt_obj("run", "/pupils/sync/{o}/apply"),
