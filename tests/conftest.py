@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import shutil
@@ -16,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Integer, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
@@ -330,10 +331,96 @@ def _school_timetable(ctx: Any, w: World, side: str, school: Any) -> None:
                  f"feed_{side}": feed.id, f"feed_token_{side}": token})
 
 
+@dataclass
+class WorldSnapshot:
+    """The World built once per test process: its database (a SQLite file, or every
+    table's rows on PostgreSQL) and its instance files (media, photos)."""
+
+    world: World
+    instance: Path
+    media: Path
+    photos: Path
+    db_file: Path | None = None
+    rows: dict[str, list[dict[str, Any]]] | None = None
+
+
+@pytest.fixture(scope="session")
+def world_snapshot(database_template: str,
+                   tmp_path_factory: pytest.TempPathFactory) -> WorldSnapshot:
+    """Building the World takes most of a small test's time (passwords, a sync plan,
+    photos); it is built once and copied into each test that asks for it."""
+    root = tmp_path_factory.mktemp("world")
+    if PG_URL:
+        _truncate_all(database_template)
+        url = database_template
+    else:
+        db_file = root / "vitrina.db"
+        shutil.copyfile(database_template, db_file)
+        url = f"sqlite:///{db_file}"
+    application = make_app(url, root)
+    built = build_world(application)
+    with application.app_context():
+        rows = None
+        if PG_URL:
+            with db.engine.connect() as conn:
+                rows = {t.name: [dict(r) for r in conn.execute(t.select()).mappings()]
+                        for t in Base.metadata.sorted_tables}
+        else:
+            with db.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.engine.dispose()
+    if PG_URL:
+        _truncate_all(url)      # the test that asked first restores it into an empty database
+    return WorldSnapshot(built, root / "instance", Path(application.config["MEDIA_DIR"]),
+                         Path(application.config["PHOTO_DIR"]),
+                         None if PG_URL else root / "vitrina.db", rows)
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    present = set(inspect(engine).get_table_names())
+    names = ", ".join(f'"{t}"' for t in tables if t in present)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def restore_world(app: Flask, snapshot: WorldSnapshot) -> World:
+    """Put the snapshot's database and files into app (whose database is empty)."""
+    with app.app_context():
+        db.engine.dispose()
+        if snapshot.db_file is not None:
+            target = Path(make_url(app.config["DATABASE_URL"]).database or "")
+            for suffix in ("-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(snapshot.db_file, target)
+        else:
+            assert snapshot.rows is not None
+            with db.engine.begin() as conn:
+                for table in Base.metadata.sorted_tables:
+                    found = snapshot.rows.get(table.name)
+                    if found:
+                        conn.execute(table.insert(), found)
+                for table in Base.metadata.sorted_tables:
+                    if "id" in table.c and isinstance(table.c.id.type, Integer) and \
+                            snapshot.rows.get(table.name):
+                        # Table names come from our own metadata, not from input.
+                        conn.execute(text(
+                            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', "  # noqa: S608
+                            f"'id'), (SELECT MAX(id) FROM \"{table.name}\"))"))
+            db.engine.dispose()
+    for source, target_dir in ((snapshot.media, app.config["MEDIA_DIR"]),
+                               (snapshot.photos, app.config["PHOTO_DIR"])):
+        if source.exists():
+            shutil.copytree(source, target_dir, dirs_exist_ok=True)
+    return copy.deepcopy(snapshot.world)
+
+
 @pytest.fixture
-def world(app: Flask) -> World:
-    """The standard tree and people (see World)."""
-    return build_world(app)
+def world(app: Flask, world_snapshot: WorldSnapshot) -> World:
+    """The standard tree and people (see World), as built once for the session."""
+    return restore_world(app, world_snapshot)
 
 
 def username_of(role: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 
-from tests.conftest import ROLES, AuthActions, World, bearer, build_world
+from tests.conftest import ROLES, AuthActions, World, bearer
 
 ALL = frozenset(ROLES)
 ADMIN = frozenset({"admin"})
@@ -378,8 +378,8 @@ def _expected(rule: Rule, who: str, side: str) -> bool:
 
 
 @pytest.mark.parametrize(("endpoint", "method", "who", "side"), _cases())
-def test_access(app: Flask, endpoint: str, method: str, who: str, side: str) -> None:
-    world = build_world(app)
+def test_access(app: Flask, world: World, endpoint: str, method: str, who: str,
+                side: str) -> None:
     rule = MATRIX[(endpoint, method)]
     url = rule.url(world, side)
     if "{}" in url:
