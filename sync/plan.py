@@ -358,6 +358,8 @@ def plan_sync(register: Iterable[Pupil], cards: Iterable[Card], *, today: date,
                        decisions or Decisions(), rules or Rules(), today)
     skip = set(pending)
     order = {k: i for i, k in enumerate(KINDS)}
-    actions = [a for a in planner.run() if a.key not in skip]
+    # Only card changes wait for the card system (and are ever pending).
+    actions = [a for a in planner.run()
+               if not skip or a.kind not in CARD_KINDS or a.key not in skip]
     actions.sort(key=lambda a: (order[a.kind], a.pupil_id or "", a.card_number or ""))
     return SyncPlan(tuple(actions))

@@ -246,12 +246,14 @@ def push_run(ctx: Ctx, run: SyncRun, session: Any = None) -> dict[str, Any]:
 # --- what Vitrina knows ---------------------------------------------------------------
 
 def known_pupils(session: Any, school_id: int) -> list[Pupil]:
-    """The school's pupils as stored, as plain records."""
-    rows = session.execute(select(
-        PupilRow.register_id, PupilRow.surname, PupilRow.first_name, PupilRow.patronymic,
-        PupilRow.birth_date, PupilRow.class_name, PupilRow.school_name, PupilRow.status,
-        PupilRow.enrolled_on, PupilRow.left_on, PupilRow.consent_given, PupilRow.consent_on,
-        PupilRow.consent_source).where(PupilRow.school_id == school_id))
+    """The school's pupils as stored, as plain records (a Core query: ORM loading of
+    100,000 rows costs more than the planning)."""
+    t = PupilRow.__table__
+    rows = session.connection().execute(select(
+        t.c.register_id, t.c.surname, t.c.first_name, t.c.patronymic, t.c.birth_date,
+        t.c.class_name, t.c.school_name, t.c.status, t.c.enrolled_on, t.c.left_on,
+        t.c.consent_given, t.c.consent_on, t.c.consent_source).where(
+        t.c.school_id == school_id))
     return [Pupil(*r[:10], Consent(bool(r[10]), r[11], r[12])  # type: ignore[misc]
                   if r[10] is not None else None) for r in rows]
 
@@ -298,7 +300,9 @@ def _plan(ctx: Ctx, school: Organisation, pupils: list[Pupil], cards: list[Card]
 def action_out(action: Action) -> dict[str, Any]:
     """An action as stored in a run and listed in the UI and the API."""
     return {"kind": action.kind, "reason": action.reason, "pupil_id": action.pupil_id,
-            "card_number": action.card_number, "key": action.key,
+            "card_number": action.card_number,
+            # Only card changes are tracked by key (until the card system shows them).
+            "key": action.key if action.kind in CARD_KINDS else None,
             "changes": [list(c) for c in action.changes], "others": list(action.others),
             "needs_person": action.needs_person,
             "rows": [str(s) for s in action.sources]}
@@ -317,9 +321,10 @@ def plan_run(ctx: Ctx, school_id: int, register: tuple[str, bytes], cards: tuple
     school = school_for(ctx, school_id)
     progress("read", 0, 2)
     pupils, found, delta = read_inputs(register, cards, mappings_of(ctx.session, school.id))
-    pupils = whole_register(known_pupils(ctx.session, school.id), pupils, delta)
+    known = known_pupils(ctx.session, school.id)
+    pupils = whole_register(known, pupils, delta)
     progress("plan", 1, 2)
-    plan = _plan(ctx, school, pupils, found, confirm_missing)
+    plan = _plan(ctx, school, pupils, found, confirm_missing, known=known)
     run = SyncRun(school_id=school.id, created_by_id=ctx.actor_id,
                   created_by_name=ctx.actor_name, confirm_missing=confirm_missing,
                   inputs=[{"role": role, "name": name, "size": len(data),
@@ -418,9 +423,10 @@ def _sync_table(ctx: Ctx, model: Any, key: str, fields: tuple[str, ...],
     """Make the school's rows of model equal wanted (by key): insert, update what differs.
     Returns (inserted, updated)."""
     session = ctx.session
-    columns = [getattr(model, f) for f in fields]
-    current = {row[1]: row for row in session.execute(
-        select(model.id, getattr(model, key), *columns).where(model.school_id == school_id))}
+    t = model.__table__
+    current = {row[1]: row for row in session.connection().execute(
+        select(t.c.id, t.c[key], *(t.c[f] for f in fields)).where(
+            t.c.school_id == school_id))}
     new, changed = [], []
     stamp = {"updated_at": utcnow()} if hasattr(model, "updated_at") else {}
     for n, (k, values) in enumerate(wanted.items()):
@@ -457,7 +463,8 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
     whole = _plan(ctx, school, pupils, found, run.confirm_missing, with_pending=False,
                   known=known)
     pending = pending_keys(session, school.id)
-    plan = SyncPlan(tuple(a for a in whole.actions if a.key not in pending))
+    plan = SyncPlan(tuple(a for a in whole.actions
+                          if a.kind not in CARD_KINDS or a.key not in pending))
     today = date.today()
     # Vitrina's pupils follow the register; one gone from it has left today.
     wanted = {p.register_id: _pupil_values(p, school.id) for p in pupils}
@@ -480,7 +487,7 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
                                               CardRow.number.in_(gone)))
     # Card changes wait for the card system; earlier ones its list now shows are done.
     progress("actions", 0, 1)
-    still = {a.key for a in whole.actions}
+    still = {a.key for a in whole.actions if a.kind in CARD_KINDS}
     finished = [row_id for row_id, key in session.execute(
         select(SyncAction.id, SyncAction.key).where(SyncAction.school_id == school.id,
                                                     SyncAction.state == "pending"))
@@ -501,7 +508,10 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
                           lambda pid: photo_service.photo_bytes_of(session, school.id, pid))
     session.add(SyncExport(run_id=run.id, changes_csv=export.changes_csv,
                            photos_zip=export.photos_zip))
-    if [a["key"] for a in run.plan] != [a.key for a in plan.actions]:
+    if [(a["kind"], a["pupil_id"], a["card_number"], a["changes"], a["others"])
+            for a in run.plan] != [(a.kind, a.pupil_id, a.card_number,
+                                    [list(c) for c in a.changes], list(a.others))
+                                   for a in plan.actions]:
         _store_plan(run, plan)      # something changed since the dry run
     run.status = "applied"
     run.applied_at = utcnow()

@@ -144,7 +144,9 @@ def test_photos_for_many_pupils_with_progress(page: Any, live_server: str, world
     # them; without it the batch would stay "being checked".
     page.locator("[data-testid=batch-matched]").wait_for()
     assert "Орлова Вера" in page.inner_text("[data-testid=batch-matched]")
-    assert page.evaluate("document.querySelector('[data-testid=batch-matched] img')"
+    page.wait_for_function("() => { const i = document.querySelector("
+                           "'[data-testid=batch-matched] img'); return i && i.complete; }")
+    assert page.evaluate("() => document.querySelector('[data-testid=batch-matched] img')"
                          ".naturalWidth") == 450
     page.click("[data-testid=batch-apply]")
     page.locator("[data-testid=batch-report]").wait_for()
