@@ -92,6 +92,10 @@ class SyncRun(Base):
     plan: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     #: Whether the person confirmed a register missing many known pupils.
     confirm_missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: What the plan was made from: {"stamp": digest of the school's sync state, "waiting":
+    #: keys of card changes sent earlier and still needed}. Apply reuses the plan when the
+    #: stamp still holds, instead of planning again.
+    plan_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: What apply did: counts of writes and the actions left for a person, with why.
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

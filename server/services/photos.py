@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from server.errors import Forbidden, Invalid, NotFound
 from server.media_store import MediaStore
+from server.models.base import utcnow
 from server.models.orgs import Organisation
 from server.models.pupils import PupilPhoto, PupilRow
 from server.rights import PHOTO_VIEW, PUPIL_MANAGE, can
@@ -120,9 +121,10 @@ def record_consent(ctx: Ctx, pupil: PupilRow, given: bool, on: date | None,
     if len(source) > 100:
         raise Invalid(_("At most 100 characters."), "consent_source")
     before = (pupil.consent_given, pupil.consent_on, pupil.consent_source)
-    pupil.consent_given, pupil.consent_on, pupil.consent_source = given, on, source
     if before == (given, on, source):
         return
+    pupil.consent_given, pupil.consent_on, pupil.consent_source = given, on, source
+    pupil.updated_at = utcnow()     # a planned sync sees that something changed
     school = ctx.session.get(Organisation, pupil.school_id)
     audit.record(ctx, "pupil.consent", ("pupil", pupil.id), school,
                  f"Photo consent of pupil {pupil.register_id} "

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
 
 from server.errors import FieldError, Forbidden, Invalid, NotFound
 from server.models.base import utcnow
@@ -297,6 +297,52 @@ def _plan(ctx: Ctx, school: Organisation, pupils: list[Pupil], cards: list[Card]
         raise Invalid([FieldError("register", text[:1].upper() + text[1:] + ".")]) from None
 
 
+def state_stamp(session: Any, school_id: int, confirm_missing: bool) -> str:
+    """A digest of everything a plan depends on besides its files: the day, the rules,
+    the column mappings, and the school's pupils, cards, photos, decisions and card
+    changes as far as any change to them shows (counts, highest IDs, last updates)."""
+    sid = school_id
+    parts: list[Any] = [date.today().isoformat(), repr(_rules(confirm_missing)),
+                        repr(mappings_of(session, sid))]
+    conn = session.connection()
+    for stmt in (
+            select(func.count(), func.max(PupilRow.id), func.max(PupilRow.updated_at))
+            .where(PupilRow.school_id == sid),
+            select(func.count(), func.max(CardRow.id)).where(CardRow.school_id == sid),
+            select(func.count(), func.max(MatchDecision.id))
+            .where(MatchDecision.school_id == sid),
+            select(func.count(), func.sum(PupilPhoto.id), func.max(PupilPhoto.id))
+            .join(PupilRow, PupilRow.id == PupilPhoto.pupil_id)
+            .where(PupilRow.school_id == sid, PupilPhoto.current.is_(True)),
+            select(func.count(), func.max(SyncAction.id),
+                   func.sum(case((SyncAction.state == "pending", 1), else_=0)))
+            .where(SyncAction.school_id == sid),
+            select(func.max(SyncRun.id)).where(SyncRun.school_id == sid,
+                                               SyncRun.status == "applied")):
+        parts.append(tuple(conn.execute(stmt).one()))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _plan_state(ctx: Ctx, school: Organisation, pupils: list[Pupil], cards: list[Card],
+                known: list[Pupil], confirm_missing: bool) -> tuple[SyncPlan, dict[str, Any]]:
+    """The plan (without card changes already sent and waiting) and what it was made
+    from (see SyncRun.plan_state)."""
+    whole = _plan(ctx, school, pupils, cards, confirm_missing, with_pending=False,
+                  known=known)
+    pending = pending_keys(ctx.session, school.id)
+    waiting = sorted(a.key for a in whole.actions if a.kind in CARD_KINDS and a.key in pending)
+    plan = SyncPlan(tuple(a for a in whole.actions
+                          if a.kind not in CARD_KINDS or a.key not in pending))
+    return plan, {"stamp": state_stamp(ctx.session, school.id, confirm_missing),
+                  "waiting": waiting}
+
+
+def _action_in(d: dict[str, Any]) -> Action:
+    """An action as stored in a run, back as the planner made it."""
+    return Action(d["kind"], d["reason"], d["pupil_id"], d["card_number"],
+                  tuple(tuple(c) for c in d["changes"]), tuple(d["others"]))
+
+
 def action_out(action: Action) -> dict[str, Any]:
     """An action as stored in a run and listed in the UI and the API."""
     return {"kind": action.kind, "reason": action.reason, "pupil_id": action.pupil_id,
@@ -324,8 +370,8 @@ def plan_run(ctx: Ctx, school_id: int, register: tuple[str, bytes], cards: tuple
     known = known_pupils(ctx.session, school.id)
     pupils = whole_register(known, pupils, delta)
     progress("plan", 1, 2)
-    plan = _plan(ctx, school, pupils, found, confirm_missing, known=known)
-    run = SyncRun(school_id=school.id, created_by_id=ctx.actor_id,
+    plan, state = _plan_state(ctx, school, pupils, found, known, confirm_missing)
+    run = SyncRun(school_id=school.id, created_by_id=ctx.actor_id, plan_state=state,
                   created_by_name=ctx.actor_name, confirm_missing=confirm_missing,
                   inputs=[{"role": role, "name": name, "size": len(data),
                            "sha256": hashlib.sha256(data).hexdigest()}
@@ -367,8 +413,10 @@ def replan(ctx: Ctx, run: SyncRun) -> SyncRun:
     school = school_for(ctx, run.school_id)
     register, cards = _inputs(ctx, run)
     pupils, found, delta = read_inputs(register, cards, mappings_of(ctx.session, school.id))
-    pupils = whole_register(known_pupils(ctx.session, school.id), pupils, delta)
-    _store_plan(run, _plan(ctx, school, pupils, found, run.confirm_missing))
+    known = known_pupils(ctx.session, school.id)
+    pupils = whole_register(known, pupils, delta)
+    plan, run.plan_state = _plan_state(ctx, school, pupils, found, known, run.confirm_missing)
+    _store_plan(run, plan)
     return run
 
 
@@ -460,11 +508,19 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
     pupils, found, delta = read_inputs(register, cards, mappings_of(session, school.id))
     known = known_pupils(session, school.id)
     pupils = whole_register(known, pupils, delta)
-    whole = _plan(ctx, school, pupils, found, run.confirm_missing, with_pending=False,
-                  known=known)
-    pending = pending_keys(session, school.id)
-    plan = SyncPlan(tuple(a for a in whole.actions
-                          if a.kind not in CARD_KINDS or a.key not in pending))
+    state = run.plan_state or {}
+    reuse = state.get("stamp") == state_stamp(session, school.id, run.confirm_missing)
+    if reuse:
+        # Nothing the plan depends on changed since the dry run: its actions stand (the
+        # card changes and what a person must settle are all apply needs of them).
+        plan = SyncPlan(tuple(_action_in(d) for d in run.plan
+                              if d["kind"] in CARD_KINDS or d["needs_person"]))
+        still = {a.key for a in plan.actions if a.kind in CARD_KINDS} | set(state["waiting"])
+    else:
+        plan, run.plan_state = _plan_state(ctx, school, pupils, found, known,
+                                           run.confirm_missing)
+        still = {a.key for a in plan.actions if a.kind in CARD_KINDS} | set(
+            run.plan_state["waiting"])
     today = date.today()
     # Vitrina's pupils follow the register; one gone from it has left today.
     wanted = {p.register_id: _pupil_values(p, school.id) for p in pupils}
@@ -487,7 +543,6 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
                                               CardRow.number.in_(gone)))
     # Card changes wait for the card system; earlier ones its list now shows are done.
     progress("actions", 0, 1)
-    still = {a.key for a in whole.actions if a.kind in CARD_KINDS}
     finished = [row_id for row_id, key in session.execute(
         select(SyncAction.id, SyncAction.key).where(SyncAction.school_id == school.id,
                                                     SyncAction.state == "pending"))
@@ -508,10 +563,10 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
                           lambda pid: photo_service.photo_bytes_of(session, school.id, pid))
     session.add(SyncExport(run_id=run.id, changes_csv=export.changes_csv,
                            photos_zip=export.photos_zip))
-    if [(a["kind"], a["pupil_id"], a["card_number"], a["changes"], a["others"])
-            for a in run.plan] != [(a.kind, a.pupil_id, a.card_number,
-                                    [list(c) for c in a.changes], list(a.others))
-                                   for a in plan.actions]:
+    if not reuse and [(a["kind"], a["pupil_id"], a["card_number"], a["changes"],
+                       a["others"]) for a in run.plan] != [
+            (a.kind, a.pupil_id, a.card_number, [list(c) for c in a.changes],
+             list(a.others)) for a in plan.actions]:
         _store_plan(run, plan)      # something changed since the dry run
     run.status = "applied"
     run.applied_at = utcnow()

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -340,3 +341,33 @@ def test_the_register_from_a_rest_source(tmp_path: Path, monkeypatch: pytest.Mon
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_apply_plans_again_when_something_changed_since_the_dry_run(
+        app: Flask, world: World) -> None:
+    """A dry run is reused by apply only while nothing it was made from has changed; a
+    photo, a consent or a decision in between makes apply plan again."""
+    from server.models.pupils import PupilRow
+    from server.services import photos
+    from tests.sync.test_photos import jpeg, textured
+
+    with app.test_request_context():
+        ctx = ctx_of("card_admin")
+        pupil_sync.apply_run(ctx, pupil_sync.plan_run(ctx, world.ids["a"], *files()).id)
+        db.session.commit()
+        run = pupil_sync.plan_run(ctx, world.ids["a"], *files())
+        db.session.commit()
+        stamp = (run.plan_state or {})["stamp"]
+        assert {a["pupil_id"] for a in run.plan if a["kind"] == "photo_missing"} >= {"R1"}
+        assert pupil_sync.state_stamp(db.session, world.ids["a"], False) == stamp
+        petr = db.session.scalars(select(PupilRow).where(PupilRow.register_id == "R1")).one()
+        photos.add_photo(ctx, petr, jpeg(textured()))
+        db.session.commit()
+        assert pupil_sync.state_stamp(db.session, world.ids["a"], False) != stamp
+        done = pupil_sync.apply_run(ctx, run.id)
+        db.session.commit()
+        assert "R1" not in {a["pupil_id"] for a in done.plan if a["kind"] == "photo_missing"}
+        # A consent recorded by hand changes the stamp too.
+        stamp = pupil_sync.state_stamp(db.session, world.ids["a"], False)
+        photos.record_consent(ctx, petr, False, date(2026, 9, 1), "letter")
+        assert pupil_sync.state_stamp(db.session, world.ids["a"], False) != stamp
