@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 
-from sync.names import person_key
+from sync.names import normalize_name, person_key
 from sync.records import Card, PhotoInfo, Pupil, Source
 
 #: Action kinds in the order a plan lists them.
@@ -34,6 +34,8 @@ KINDS = (
 )
 #: Kinds that change the card system (exported).
 CARD_KINDS = frozenset({"issue_card", "unblock_card", "block_card", "update_card"})
+#: Kinds that change Vitrina's own copy of the pupils (done once the run is applied).
+PUPIL_KINDS = frozenset({"pupil_new", "pupil_update", "pupil_left", "pupil_back"})
 #: Kinds a person must settle; the plan applies none of them by itself.
 PERSON_KINDS = frozenset({"conflict", "duplicate_pupil", "duplicate_cards", "propose_match"})
 #: The holder data a card carries, compared with the register.
@@ -118,6 +120,10 @@ class SyncPlan:
         return not self.actions
 
 
+_ACTION_DEFAULTS: dict[str, object] = {"pupil_id": None, "card_number": None, "changes": (),
+                                       "others": (), "sources": ()}
+
+
 def _text(value: object) -> str:
     if value is None:
         return ""
@@ -156,7 +162,11 @@ class _Planner:
             numbers[c.number] = c
 
     def add(self, kind: str, reason: str, **kw: object) -> None:
-        self.actions.append(Action(kind, reason, **kw))  # type: ignore[arg-type]
+        # Built without the frozen dataclass's __init__ (one object.__setattr__ per field):
+        # a plan of a big school makes ~100,000 of these. Same fields, same defaults.
+        action = object.__new__(Action)
+        action.__dict__.update(_ACTION_DEFAULTS, kind=kind, reason=reason, **kw)
+        self.actions.append(action)
 
     def run(self) -> list[Action]:
         self._check_missing()
@@ -197,9 +207,11 @@ class _Planner:
         """Register pupils with a birth date, by name and birth date as matching sees them."""
         if self._by_person is None:
             self._by_person = defaultdict(list)
+            norm = normalize_name       # person_key, inlined: run for every pupil
             for p in self.register.values():
                 if p.birth_date is not None:
-                    self._by_person[person_key(p.surname, p.first_name, p.birth_date)].append(p)
+                    self._by_person[(norm(p.surname), norm(p.first_name),
+                                     p.birth_date)].append(p)
         return self._by_person
 
     def _duplicates(self) -> set[str]:
@@ -227,9 +239,11 @@ class _Planner:
         proposals and conflicts for the rest."""
         cards_of: dict[str, list[Card]] = defaultdict(list)
         confirmed = dict(self.decisions.confirmed)
+        register, known = self.register, self.known
         for card in self.cards:
-            if card.pupil_id and (card.pupil_id in self.register or card.pupil_id in self.known):
-                cards_of[card.pupil_id].append(card)
+            pid = card.pupil_id
+            if pid and (pid in register or pid in known):
+                cards_of[pid].append(card)
                 continue
             if card.number in confirmed and confirmed[card.number] in self.register:
                 pid = confirmed[card.number]
@@ -292,7 +306,8 @@ class _Planner:
 
     def _enrolled(self, pupil: Pupil, cards: list[Card]) -> None:
         pid = pupil.register_id
-        active = [c for c in cards if c.status == "active"]
+        active = [c for c in cards if c.status == "active"] if len(cards) != 1 or \
+            cards[0].status != "active" else cards
         if len(active) > 1:
             self.add("duplicate_cards", "One pupil, several active cards: which one stays?",
                      pupil_id=pid, card_number=active[0].number,
@@ -313,6 +328,11 @@ class _Planner:
                          pupil_id=pid, sources=_srcs(pupil))
         else:
             card = active[0]
+            if (card.surname, card.first_name, card.patronymic, card.birth_date,
+                    card.class_name) == (pupil.surname, pupil.first_name, pupil.patronymic,
+                                         pupil.birth_date, pupil.class_name):
+                self._photo(pupil)      # the usual case: the card is right
+                return
             changes = tuple((f, _text(getattr(card, f)), _text(getattr(pupil, f)))
                             for f in CARD_FIELDS
                             if getattr(card, f) != getattr(pupil, f)

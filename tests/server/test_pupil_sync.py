@@ -371,3 +371,37 @@ def test_apply_plans_again_when_something_changed_since_the_dry_run(
         stamp = pupil_sync.state_stamp(db.session, world.ids["a"], False)
         photos.record_consent(ctx, petr, False, date(2026, 9, 1), "letter")
         assert pupil_sync.state_stamp(db.session, world.ids["a"], False) != stamp
+
+
+def test_the_same_files_again_skip_the_work_and_plan_what_a_full_plan_would(
+        app: Flask, world: World) -> None:
+    with app.test_request_context():
+        ctx = ctx_of("card_admin")
+        first = pupil_sync.plan_run(ctx, world.ids["a"], *files())
+        pupil_sync.apply_run(ctx, first.id)
+        db.session.commit()
+        again = pupil_sync.plan_run(ctx, world.ids["a"], *files())
+        db.session.commit()
+        assert (again.plan_state or {}).get("same_as") == first.id      # the short way
+        short = (list(again.plan), dict(again.counts))
+        full = pupil_sync.replan(ctx, again)                              # the long way
+        assert "same_as" not in (full.plan_state or {})
+        assert (full.plan, full.counts) == short
+        assert not any(a["kind"] in ("issue_card", "block_card") for a in full.plan)
+        db.session.commit()
+        done = pupil_sync.apply_run(ctx, again.id)
+        assert done.report["pupils_changed"] == 0 and done.report["card_changes_sent"] == 0
+        db.session.commit()
+        # Once more, now through the short way on both plan and apply.
+        third = pupil_sync.plan_run(ctx, world.ids["a"], *files())
+        assert (third.plan_state or {}).get("same_as") == again.id
+        assert (third.plan, third.counts) == short
+        db.session.commit()
+        report = pupil_sync.apply_run(ctx, third.id).report
+        assert (report["pupils_added"], report["pupils_changed"], report["cards_added"],
+                report["card_changes_sent"], report["card_changes_done"]) == (0, 0, 0, 0, 0)
+        db.session.commit()
+        # A change in between (a different card list) takes the long way again.
+        fourth = pupil_sync.plan_run(ctx, world.ids["a"], *files(
+            cards=CARDS.replace("0003;R3;активна", "0003;R3;заблокирована")))
+        assert "same_as" not in (fourth.plan_state or {})

@@ -188,3 +188,14 @@ def test_a_register_missing_many_pupils_is_refused_unless_confirmed() -> None:
     assert len(confirmed.of("pupil_left")) == 10
     # A few leavers are ordinary.
     assert len(plan_sync(school[:37], [], known=school, today=TODAY).of("pupil_left")) == 3
+
+
+def test_actions_the_planner_builds_fast_have_every_field_of_an_action() -> None:
+    import dataclasses
+
+    from sync.plan import _ACTION_DEFAULTS, Action
+
+    defaults = {f.name: f.default for f in dataclasses.fields(Action)
+                if f.default is not dataclasses.MISSING}
+    assert defaults == _ACTION_DEFAULTS
+    assert {f.name for f in dataclasses.fields(Action)} == {"kind", "reason", *defaults}
