@@ -64,6 +64,12 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_INPUT_RETENTION_DAYS": 30,
     # Bulk photo imports: the largest upload (a photographer's ZIP or a folder of photos),
     # and how many days unconfirmed photos wait in staging before they are removed.
+    # The card printer's photo: size in pixels (its shape is the crop frame's), JPEG
+    # quality, and the largest JPEG it takes (quality is lowered to fit).
+    "PHOTO_CARD_WIDTH": 450,
+    "PHOTO_CARD_HEIGHT": 600,
+    "PHOTO_JPEG_QUALITY": 90,
+    "PHOTO_MAX_OUTPUT_BYTES": 200_000,
     "PHOTO_BATCH_MAX_BYTES": 1024 * 1024 * 1024,
     "PHOTO_BATCH_RETENTION_DAYS": 7,
 }

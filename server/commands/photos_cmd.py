@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from server.cli import main
 MAX_SOURCE_BYTES = 30 * 1024 * 1024
 
 
-def _one(source: str) -> dict[str, Any]:
+def _one(source: str, settings: Any = None) -> dict[str, Any]:
     """Normalise one file (in a worker process); never raises."""
     from sync.imaging import Rejected
     from sync.photos import normalize_photo
@@ -34,7 +35,7 @@ def _one(source: str) -> dict[str, Any]:
         if path.stat().st_size > MAX_SOURCE_BYTES:
             return {"source": source, "ok": False,
                     "error": f"The file is larger than {MAX_SOURCE_BYTES // 2**20} MB."}
-        photo = normalize_photo(path.read_bytes())
+        photo = normalize_photo(path.read_bytes(), settings)
     except Rejected as exc:
         return {"source": source, "ok": False, "error": str(exc)}
     except MemoryError:
@@ -54,6 +55,14 @@ def _output_name(out: Path, source: str, data: bytes, sha256: str) -> Path:
     return target
 
 
+def _size(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, int]:
+    width, sep, height = value.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() \
+            or not 60 <= int(width) <= 4000 or not 60 <= int(height) <= 4000:
+        raise click.BadParameter("write it as WIDTHxHEIGHT, e.g. 450x600 (60–4000 each)")
+    return int(width), int(height)
+
+
 @main.group("photos")
 def photos_group() -> None:
     """Pupils' photos."""
@@ -65,15 +74,23 @@ def photos_group() -> None:
               type=click.Path(file_okay=False, path_type=Path),
               help="Where the card-ready JPEGs are written.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
-def normalize(sources: tuple[str, ...], out: Path, as_json: bool) -> None:
+@click.option("--size", default="450x600", show_default=True, callback=_size,
+              help="The card photo's width x height in pixels (its shape is the crop's).")
+@click.option("--quality", type=click.IntRange(30, 100), default=90, show_default=True,
+              help="JPEG quality.")
+def normalize(sources: tuple[str, ...], out: Path, as_json: bool, size: tuple[int, int],
+              quality: int) -> None:
     """Make card-ready photos (3:4, upright, sRGB JPEG, no metadata) of SOURCES."""
+    from sync.photos import PhotoSettings
+
+    settings = PhotoSettings(width=size[0], height=size[1], quality=quality)
     out.mkdir(parents=True, exist_ok=True)
     workers = min(os.cpu_count() or 1, len(sources))
     if workers > 1 and len(sources) > 2:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_one, sources, chunksize=4))
+            results = list(pool.map(partial(_one, settings=settings), sources, chunksize=4))
     else:
-        results = [_one(s) for s in sources]
+        results = [_one(s, settings) for s in sources]
     failed = 0
     for result in results:
         if result["ok"]:

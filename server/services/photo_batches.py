@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def read_archive(data: bytes) -> list[Member]:
     """The files of an uploaded or dropped ZIP (Invalid on the "archive" field if it cannot
     be taken)."""
     try:
-        return list(read_zip(data, max_member_bytes=PhotoSettings().max_bytes))
+        return list(read_zip(data, max_member_bytes=photo_service.photo_settings().max_bytes))
     except BatchError as exc:
         raise Invalid(batch_error(exc), "archive") from None
 
@@ -169,12 +170,12 @@ def start_batch(ctx: Ctx, school_id: int, name: str, members: Iterable[Member],
     return batch
 
 
-def _check_one(path: str) -> tuple[str, CardPhoto | None, str]:
+def _check_one(path: str, settings: PhotoSettings) -> tuple[str, CardPhoto | None, str]:
     """Normalise one staged file (in a worker process when checking on every core); the
     refusal's code (photo_service.REASONS) when it is refused."""
     try:
         data = Path(path).read_bytes()
-        return path, normalize_photo(data, PhotoSettings()), ""
+        return path, normalize_photo(data, settings), ""
     except Rejected as exc:
         return path, None, exc.code
     except Exception:   # noqa: BLE001 - one strange file must not stop the batch
@@ -212,13 +213,15 @@ def check(ctx: Ctx, batch: PhotoBatch, budget: float | None = None, workers: int
             batch.items = items
             progress(*progress_of(batch))
 
+    settings = photo_service.photo_settings()
     if workers > 1 and len(by_path) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for result in pool.map(_check_one, list(by_path), chunksize=2):
+            for result in pool.map(partial(_check_one, settings=settings), list(by_path),
+                                   chunksize=2):
                 record(*result)
     else:
         for path in list(by_path):
-            record(*_check_one(path))
+            record(*_check_one(path, settings))
             if budget is not None and time.monotonic() - started > budget:
                 break
     batch.items = items

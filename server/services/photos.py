@@ -48,6 +48,14 @@ def reason(code: str, fallback: str = "") -> str:
     return str(REASONS[code]) if code in REASONS else fallback or str(REASONS["unreadable"])
 
 
+def photo_settings() -> PhotoSettings:
+    """The card photo format of the configuration (PHOTO_CARD_WIDTH, …)."""
+    cfg = current_app.config
+    return PhotoSettings(width=int(cfg["PHOTO_CARD_WIDTH"]), height=int(cfg["PHOTO_CARD_HEIGHT"]),
+                         quality=int(cfg["PHOTO_JPEG_QUALITY"]),
+                         max_output_bytes=int(cfg["PHOTO_MAX_OUTPUT_BYTES"]))
+
+
 def store() -> MediaStore:
     """The photo store (apart from display media)."""
     return MediaStore(current_app.config["PHOTO_DIR"])
@@ -78,7 +86,7 @@ def add_photo(ctx: Ctx, pupil: PupilRow, data: bytes, box: Box | None = None,
               source: str = "upload") -> Added:
     """Normalise data and make it the pupil's current photo (the same picture is kept once)."""
     try:
-        photo = normalize_photo(data, PhotoSettings(), box)
+        photo = normalize_photo(data, photo_settings(), box)
     except Rejected as exc:
         raise Invalid(reason(exc.code, str(exc)), "photo") from None
     return keep_photo(ctx, pupil, photo, source)

@@ -1,4 +1,4 @@
-/* The 3:4 crop frame over a chosen photo: drag it, size it with the slider; the form sends
+/* The card-shaped (3:4 by default) crop frame over a chosen photo: drag it, size it with the slider; the form sends
    the frame as fractions of the picture and the server crops from the original. */
 (function () {
   "use strict";
@@ -7,7 +7,8 @@
   var stage = document.getElementById("crop-stage"), img = document.getElementById("crop-image");
   var frame = document.getElementById("crop-frame"), zoom = document.getElementById("crop-zoom");
   var empty = document.getElementById("crop-empty");
-  var ASPECT = 3 / 4, box = { x: 0, y: 0, w: 0, h: 0 }, drag = null;
+  var ASPECT = parseFloat(stage.getAttribute("data-aspect")) || 3 / 4;
+  var box = { x: 0, y: 0, w: 0, h: 0 }, drag = null;
 
   function fit() {
     var W = img.clientWidth, H = img.clientHeight;

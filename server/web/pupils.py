@@ -34,7 +34,6 @@ from server.services import photos as photo_service
 from server.web.forms import errors_by_field
 from sync.names import normalize_name
 from sync.photo_batch import PHOTO_EXTENSIONS, Member, extension_of, is_hidden
-from sync.photos import PhotoSettings
 from sync.readers import CARD_COLUMNS, REGISTER_COLUMNS
 
 bp = Blueprint("pupils", __name__, url_prefix="/pupils")
@@ -148,7 +147,9 @@ def pupil(pupil_id: int) -> Any:
     cards = list(ctx.session.scalars(select(CardRow).where(
         CardRow.school_id == found.school_id,
         CardRow.pupil_register_id == found.register_id)))
+    settings = photo_service.photo_settings()
     return render_template("pupils/pupil.html", p=found, cards=cards, today=date.today(),
+                           card_size=(settings.width, settings.height),
                            photos=photo_service.photos_of_pupil(ctx, found),
                            warning_names=WARNINGS)
 
@@ -482,7 +483,7 @@ def allow_large_uploads() -> None:
 
 def _uploaded_members() -> tuple[str, list[Member]]:
     """The files of the upload: one ZIP, or the files of a chosen folder."""
-    limit = PhotoSettings().max_bytes
+    limit = photo_service.photo_settings().max_bytes
     archive = request.files.get("archive")
     if archive is not None and archive.filename:
         return archive.filename, photo_batches.read_archive(archive.read())

@@ -140,3 +140,22 @@ def test_a_consent_on_paper_is_recorded_and_audited(app: Flask, client: FlaskCli
         event = db.session.scalars(select(AuditEvent).where(
             AuditEvent.action == "pupil.consent")).one()
         assert "withdrawn" in event.summary
+
+
+def test_the_card_photo_format_follows_the_configuration(app: Flask, client: FlaskClient,
+                                                         world: World,
+                                                         auth: AuthActions) -> None:
+    app.config.update(PHOTO_CARD_WIDTH=300, PHOTO_CARD_HEIGHT=300)
+    auth.login("card_admin")
+    pupil_id = world.tt["pupil_a"]
+    page = client.get(f"/pupils/{pupil_id}").get_data(as_text=True)
+    assert 'data-aspect="1.0"' in page and "300×300 pixels" in page
+    client.post(f"/pupils/{pupil_id}/photo", data={
+        "photo": (io.BytesIO(jpeg(textured())), "phone.jpg")},
+        content_type="multipart/form-data")
+    with app.app_context():
+        current = db.session.scalars(select(PupilPhoto).where(
+            PupilPhoto.pupil_id == pupil_id, PupilPhoto.current.is_(True))).one()
+        assert (current.width, current.height) == (300, 300)
+    served = client.get(f"/pupils/photos/{current.id}.jpg")
+    assert Image.open(io.BytesIO(served.data)).size == (300, 300)

@@ -237,6 +237,16 @@ def test_the_normalize_command(tmp_path: Path) -> None:
     usage = subprocess.run([VITRINA, "photos", "normalize", "--out", str(out)],
                            capture_output=True, text=True, timeout=60)
     assert usage.returncode == 2
+    # Another card printer: a square 300×300 photo.
+    square = subprocess.run([VITRINA, "photos", "normalize", str(good), "--out",
+                             str(tmp_path / "sq"), "--size", "300x300", "--json"],
+                            capture_output=True, text=True, timeout=60)
+    assert square.returncode == 0, square.stderr
+    assert (json.loads(square.stdout)["width"], json.loads(square.stdout)["height"]) == (
+        300, 300)
+    wrong = subprocess.run([VITRINA, "photos", "normalize", str(good), "--out", str(out),
+                            "--size", "big"], capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "WIDTHxHEIGHT" in wrong.stderr
 
 
 @pytest.mark.slow
