@@ -99,6 +99,7 @@ def run_in_app(state: State, fn: Callable[[], Any]) -> Any:
 def _register() -> None:
     # Command modules attach themselves to `main`; imported here, not at package import.
     from server.commands import (  # noqa: F401
+        backup_cmd,
         content_cmd,
         db_cmd,
         demo_cmd,

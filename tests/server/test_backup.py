@@ -1,0 +1,164 @@
+"""Backups: a snapshot of the World restored into an empty instance gives the same rows and
+byte-identical files; a flipped byte anywhere, a newer schema or a non-empty target is
+refused before anything is touched."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import create_engine, select
+
+from server.backup import TRAILER, BackupError, make_backup, restore
+from server.cli import main
+from server.models.base import Base
+from tests.conftest import PG_URL, World, _empty_pg, make_app
+
+
+def _rows(url: str) -> dict[str, list[dict[str, Any]]]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        out = {t.name: [dict(r) for r in conn.execute(
+            select(t).order_by(*t.primary_key.columns)).mappings()]
+            for t in Base.metadata.sorted_tables}
+    engine.dispose()
+    return out
+
+
+def _files(*roots: str) -> dict[str, bytes]:
+    out = {}
+    for root in roots:
+        base = Path(root)
+        for p in sorted(base.rglob("*")):
+            if p.is_file() and p.relative_to(base).parts[0] != "batches":
+                out[f"{base.name}/{p.relative_to(base).as_posix()}"] = p.read_bytes()
+    return out
+
+
+def _env(app: Flask) -> dict[str, str]:
+    return {"VITRINA_DATABASE_URL": app.config["DATABASE_URL"],
+            "VITRINA_MEDIA_DIR": app.config["MEDIA_DIR"],
+            "VITRINA_PHOTO_DIR": app.config["PHOTO_DIR"]}
+
+
+def _target(tmp_path: Path, source_url: str) -> Flask:
+    """An empty instance: a new SQLite file, or on PostgreSQL the test database emptied."""
+    (tmp_path / "target").mkdir()
+    if PG_URL:
+        _empty_pg(source_url)
+        return make_app(source_url, tmp_path / "target")
+    return make_app(f"sqlite:///{tmp_path / 'target' / 'restored.db'}", tmp_path / "target")
+
+
+def test_a_restored_backup_has_the_same_rows_and_the_same_bytes(app: Flask, world: World,
+                                                                tmp_path: Path) -> None:
+    before_rows = _rows(app.config["DATABASE_URL"])
+    before_files = _files(app.config["MEDIA_DIR"], app.config["PHOTO_DIR"])
+    assert before_rows["pupils"] and before_rows["pupil_photos"] and before_rows["media_assets"]
+    assert any(k.startswith("photos/") for k in before_files)
+    runner = CliRunner()
+    done = runner.invoke(main, ["backup", "--instance", app.instance_path, "--to",
+                                str(tmp_path / "backups")], env=_env(app))
+    assert done.exit_code == 0, done.output
+    backup = Path(done.stdout.strip().splitlines()[-1])          # the path, last line
+    assert backup.parent == tmp_path / "backups" and backup.stat().st_mode & 0o077 == 0
+    with tarfile.open(backup) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+    assert manifest["database"]["tables"]["pupils"] == len(before_rows["pupils"])
+    assert not any("/batches/" in name for name in manifest["files"])
+
+    target = _target(tmp_path, app.config["DATABASE_URL"])
+    done = runner.invoke(main, ["restore", "--instance", target.instance_path, str(backup)],
+                         env=_env(target))
+    assert done.exit_code == 0, done.output
+    assert "Restored" in done.output
+    assert _rows(target.config["DATABASE_URL"]) == before_rows
+    assert _files(target.config["MEDIA_DIR"], target.config["PHOTO_DIR"]) == before_files
+    # The restored instance works: its people sign in, its pupils' photos are served.
+    client = target.test_client()
+    from tests.conftest import AuthActions
+
+    AuthActions(client).login("card_admin")
+    photo_id = world.tt["photo_a"]
+    assert client.get(f"/pupils/photos/{photo_id}.jpg").status_code == 200
+    # Restoring again into the now full instance is refused.
+    with pytest.raises(BackupError, match="not empty"):
+        restore(target, backup)
+
+
+def _rewrite(backup: Path, change: Any) -> Path:
+    """The backup with its manifest changed by change(manifest), checksums made right."""
+    members: list[tuple[tarfile.TarInfo, bytes]] = []
+    with tarfile.open(backup) as tar:
+        for m in tar.getmembers():
+            members.append((m, tar.extractfile(m).read()))  # type: ignore[union-attr]
+    manifest = json.loads(members[0][1])
+    change(manifest)
+    body = json.dumps(manifest).encode()
+    members[0][0].size = len(body)
+    members[0] = (members[0][0], body)
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data))
+    payload = out.getvalue()
+    target = backup.with_name("rewritten.tar")
+    target.write_bytes(payload + TRAILER + hashlib.sha256(payload).hexdigest().encode() + b"\n")
+    return target
+
+
+def test_damaged_or_newer_backups_are_refused_and_nothing_is_touched(
+        app: Flask, world: World, tmp_path: Path) -> None:
+    backup = make_backup(app, tmp_path / "backups")
+    data = backup.read_bytes()
+    target = _target(tmp_path, app.config["DATABASE_URL"])
+    with tarfile.open(backup) as tar:
+        names = tar.getnames()
+        some_photo = next(m for m in tar.getmembers() if m.name.startswith("photos/"))
+    size = len(data)
+    # One flipped byte: in the manifest, in a photo, in a tar header's padding, in the
+    # end-of-archive zeros, in the checksum itself.
+    positions = {"manifest": 700, "photo": some_photo.offset_data + 100,
+                 "header padding": some_photo.offset + 400, "archive end": size - 200,
+                 "checksum": size - 10}
+    for where, at in positions.items():
+        flipped = bytearray(data)
+        flipped[at] ^= 0x01
+        damaged = tmp_path / f"damaged-{where.replace(' ', '-')}.tar"
+        damaged.write_bytes(bytes(flipped))
+        with pytest.raises(BackupError) as refused:
+            restore(target, damaged)
+        assert damaged.name in str(refused.value), where
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(data[: size // 2])
+    with pytest.raises(BackupError, match="cut off"):
+        restore(target, cut)
+    with pytest.raises(BackupError, match="newer Vitrina"):
+        restore(target, _rewrite(backup, lambda m: m.update(schema="9999")))
+    # A member added without being in the manifest is refused too.
+    def drop_one(m: dict[str, Any]) -> None:
+        del m["files"][next(n for n in names if n.startswith("media/"))]
+    with pytest.raises(BackupError, match="not in the manifest"):
+        restore(target, _rewrite(backup, drop_one))
+    # Nothing was touched.
+    assert not any(Path(target.config["MEDIA_DIR"]).rglob("*.*"))
+    assert not any(Path(target.config["PHOTO_DIR"]).rglob("*.*"))
+    assert all(not rows for rows in _target_rows(target).values())
+
+
+def _target_rows(target: Flask) -> dict[str, list[Any]]:
+    from sqlalchemy import inspect
+
+    engine = create_engine(target.config["DATABASE_URL"])
+    present = set(inspect(engine).get_table_names())
+    engine.dispose()
+    if "pupils" not in present:
+        return {}
+    return _rows(target.config["DATABASE_URL"])
