@@ -30,7 +30,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -210,6 +210,58 @@ def make_backup(app: Flask, to: Path | None = None) -> Path:
         os.chmod(partial, 0o600)
         os.replace(partial, target)
     return target
+
+
+# --- keeping backups -------------------------------------------------------------------
+
+def backup_time(path: Path) -> datetime | None:
+    """When a backup was made, from its name (vitrina-backup-YYYYmmdd-HHMMSS[-n].tar)."""
+    name = path.name
+    if not name.startswith("vitrina-backup-") or not name.endswith(".tar"):
+        return None
+    try:
+        made = datetime.strptime(name[15:30], "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+        # A second backup within the same second is named …-2.tar: a hair newer.
+        extra = int(name[31:-4]) if name[30:31] == "-" else 0
+    except ValueError:
+        return None
+    return made + timedelta(microseconds=extra)
+
+
+def to_keep(times: list[datetime], daily: int, weekly: int, quarterly: int) -> set[datetime]:
+    """Which backups a retention keeps: the newest of each of the last `daily` days that
+    have one, of the last `weekly` ISO weeks, and of the last `quarterly` quarters (a
+    school must keep at least one a quarter). The newest backup is always kept."""
+    keep: set[datetime] = set()
+    newest = sorted(times, reverse=True)
+    if newest:
+        keep.add(newest[0])
+    for count, period in ((daily, lambda t: t.date()),
+                          (weekly, lambda t: t.isocalendar()[:2]),
+                          (quarterly, lambda t: (t.year, (t.month - 1) // 3))):
+        seen: list[Any] = []
+        for t in newest:
+            key = period(t)
+            if key in seen:
+                continue
+            if len(seen) == count:
+                break
+            seen.append(key)
+            keep.add(t)
+    return keep
+
+
+def prune(folder: Path, daily: int, weekly: int, quarterly: int) -> list[Path]:
+    """Remove the backups in folder the retention does not keep; returns the removed."""
+    found = {t: p for p in Path(folder).glob("vitrina-backup-*.tar")
+             if (t := backup_time(p)) is not None}
+    keep = to_keep(list(found), daily, weekly, quarterly)
+    removed = []
+    for t, path in sorted(found.items()):
+        if t not in keep:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 # --- checking and restoring -----------------------------------------------------------

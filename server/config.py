@@ -72,6 +72,13 @@ DEFAULTS: dict[str, Any] = {
     "PHOTO_MAX_OUTPUT_BYTES": 200_000,
     "PHOTO_BATCH_MAX_BYTES": 1024 * 1024 * 1024,
     "PHOTO_BATCH_RETENTION_DAYS": 7,
+    # Backups (`vitrina backup --prune`): how many to keep, the newest of each of the last
+    # days, weeks and quarters; the admins' start page warns when the newest is older than
+    # BACKUP_MAX_AGE_HOURS.
+    "BACKUP_KEEP_DAILY": 7,
+    "BACKUP_KEEP_WEEKLY": 5,
+    "BACKUP_KEEP_QUARTERLY": 12,
+    "BACKUP_MAX_AGE_HOURS": 26,
 }
 
 

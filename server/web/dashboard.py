@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from sqlalchemy import func, or_, select
 
 from server.access import current_principal, request_ctx, signed_in
 from server.models.audit import AuditEvent
+from server.models.base import utcnow
 from server.models.orgs import Organisation
 from server.models.users import User
 from server.rights import AUDIT_VIEW, ROLES, USER_MANAGE, can_anywhere, scope_paths
@@ -47,5 +49,12 @@ def index() -> Any:
         recent = list(ctx.session.scalars(
             select(AuditEvent).where(or_(*(AuditEvent.org_path.startswith(p) for p in paths)))
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(8)))
+    backup = None
+    if "admin" in by_role:
+        last = ctx.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "backup.made").order_by(AuditEvent.at.desc()).limit(1)).first()
+        limit = timedelta(hours=int(current_app.config["BACKUP_MAX_AGE_HOURS"]))
+        backup = {"last": last, "late": last is None or utcnow() - last.at > limit,
+                  "hours": int(limit.total_seconds() // 3600)}
     return render_template("dashboard.html", roles=roles, by_role=by_role, stats=stats,
-                           recent=recent)
+                           recent=recent, backup=backup)

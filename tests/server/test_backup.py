@@ -162,3 +162,49 @@ def _target_rows(target: Flask) -> dict[str, list[Any]]:
     if "pupils" not in present:
         return {}
     return _rows(target.config["DATABASE_URL"])
+
+
+@pytest.mark.parametrize("days_back", [1200, 40, 3])
+def test_retention_keeps_the_newest_of_the_last_days_weeks_and_quarters(
+        days_back: int) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from server.backup import to_keep
+
+    now = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+    times = [now - timedelta(days=n) for n in range(days_back)]      # one a day
+    keep = to_keep(times, daily=7, weekly=5, quarterly=12)
+
+    def newest_by(period: object, count: int) -> set[datetime]:
+        groups: dict[object, datetime] = {}
+        for t in sorted(times, reverse=True):
+            groups.setdefault(period(t), t)  # type: ignore[operator]
+        return set(sorted(groups.values(), reverse=True)[:count])
+
+    wanted = (newest_by(lambda t: t.date(), 7) | newest_by(lambda t: t.isocalendar()[:2], 5)
+              | newest_by(lambda t: (t.year, (t.month - 1) // 3), 12))
+    assert keep == wanted
+    quarters_kept = {(t.year, (t.month - 1) // 3) for t in keep}
+    quarters_all = {(t.year, (t.month - 1) // 3) for t in times}
+    assert len(quarters_kept) == min(12, len(quarters_all))    # one a quarter, at least
+
+
+def test_the_start_page_warns_admins_when_backups_are_late(
+        app: Flask, world: World, tmp_path: Path) -> None:
+    from tests.conftest import AuthActions
+
+    client = app.test_client()
+    AuthActions(client).login("admin")
+    assert 'data-testid="backup-late"' in client.get("/").get_data(as_text=True)
+    runner = CliRunner()
+    for _ in range(2):
+        done = runner.invoke(main, ["backup", "--instance", app.instance_path, "--to",
+                                    str(tmp_path / "b"), "--prune"], env=_env(app))
+        assert done.exit_code == 0, done.output
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-testid="backup-ok"' in page and "Last backup:" in page
+    # Two backups in one second of one day: the retention keeps the newest only.
+    assert len(list((tmp_path / "b").glob("*.tar"))) == 1
+    other = app.test_client()
+    AuthActions(other).login("content_manager")
+    assert "backup" not in other.get("/").get_data(as_text=True).lower()
