@@ -90,23 +90,44 @@ def to_srgb(im: Image.Image) -> Image.Image:
     return im
 
 
-def open_checked(data: bytes, limits: Limits,
-                 draft: tuple[int, int] | None = None) -> tuple[Image.Image, str]:
-    """Open data as an image after checking its type, size and integrity. A JPEG is decoded
-    at the smallest DCT scale that still covers draft (default: the display size limit)."""
+def _heic_ready(data: bytes) -> None:
+    """A phone's HEIC photo can be opened: one still image, and the pillow-heif plugin
+    (registered with Pillow) is there. It turns the picture upright by the file's own
+    transforms and sets the EXIF orientation to 1, so nothing is turned twice."""
+    brand = data[8:12]
+    if brand == b"avif":
+        raise Rejected("unsupported", "AVIF pictures are not supported; use JPEG.")
+    if brand == b"msf1":
+        raise Rejected("animated", "Image sequences are not supported; use one photo.")
+    try:
+        import pillow_heif
+    except ImportError:
+        raise Rejected("unsupported", "HEIC photos are not supported here; set the phone "
+                       "to save JPEG (“Most compatible”), or export the photo as "
+                       "JPEG.") from None
+    pillow_heif.register_heif_opener()
+
+
+def open_checked(data: bytes, limits: Limits, draft: tuple[int, int] | None = None,
+                 heic: bool = False) -> tuple[Image.Image, str]:
+    """Open data as an image after checking its type, size and integrity (HEIC too when
+    heic). A JPEG is decoded at the smallest DCT scale that still covers draft (default:
+    the display size limit)."""
     if not data:
         raise Rejected("empty", "The file is empty.")
     if len(data) > limits.max_bytes:
         raise Rejected("too_large", f"The file is larger than {limits.max_bytes // 2**20} MB.")
     kind = sniff(data)
     if kind == "heic":
-        raise Rejected("unsupported", "HEIC/AVIF images are not supported; save as JPEG.")
-    if kind == "gif":
+        if not heic:
+            raise Rejected("unsupported", "HEIC/AVIF images are not supported; save as JPEG.")
+        _heic_ready(data)
+    elif kind == "gif":
         raise Rejected("unsupported", "GIF images are not supported; use PNG or JPEG.")
-    if kind not in IMAGE_TYPES:
+    elif kind not in IMAGE_TYPES:
         raise Rejected("not_an_image", "The file is not a JPEG, PNG or WebP image.")
     try:
-        im = Image.open(io.BytesIO(data), formats=[kind.upper()])
+        im = Image.open(io.BytesIO(data), formats=["HEIF" if kind == "heic" else str(kind).upper()])
         width, height = im.size
     except Image.DecompressionBombError:
         raise Rejected("too_many_pixels", "The image has too many pixels.") from None
@@ -121,9 +142,9 @@ def open_checked(data: bytes, limits: Limits,
         im.draft("RGB", draft or (limits.max_width, limits.max_height))
     try:
         im.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except (OSError, SyntaxError, ValueError, RuntimeError, Image.DecompressionBombError):
         raise Rejected("corrupt", "The image cannot be read: it is damaged or cut off.") from None
-    return im, kind
+    return im, str(kind)
 
 
 def normalize_for_display(data: bytes, limits: Limits | None = None) -> Normalized:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageFilter, ImageStat
 
-from sync.imaging import Limits, Rejected, open_checked, sniff, to_srgb
+from sync.imaging import Limits, Rejected, open_checked, to_srgb
 
 __all__ = ["CardPhoto", "PhotoSettings", "Rejected", "normalize_photo"]
 
@@ -164,46 +164,6 @@ def _warnings(im: Image.Image, source: tuple[int, int], settings: PhotoSettings
     return tuple(out)
 
 
-def _heif_opener() -> bool:
-    """Whether HEIC can be read here (the pillow-heif plugin, registered with Pillow)."""
-    try:
-        import pillow_heif
-    except ImportError:
-        return False
-    pillow_heif.register_heif_opener()
-    return True
-
-
-def _open_heic(data: bytes, limits: Limits) -> Image.Image:
-    """A phone's HEIC photo, with the same checks as any picture: bytes and pixels before
-    decoding, one still image only. The plugin turns it upright by its own transforms and
-    sets the EXIF orientation to 1, so it is not turned twice."""
-    brand = data[8:12]
-    if brand == b"avif":
-        raise Rejected("unsupported", "AVIF pictures are not supported; use JPEG.")
-    if brand == b"msf1":
-        raise Rejected("animated", "Image sequences are not supported; use one photo.")
-    if not _heif_opener():
-        raise Rejected("unsupported", "HEIC photos are not supported here; set the phone "
-                       "to save JPEG (“Most compatible”), or export the photo as JPEG.")
-    if len(data) > limits.max_bytes:
-        raise Rejected("too_large", f"The file is larger than {limits.max_bytes // 2**20} MB.")
-    try:
-        im = Image.open(io.BytesIO(data), formats=["HEIF"])
-        width, height = im.size
-    except Image.DecompressionBombError:
-        raise Rejected("too_many_pixels", "The image has too many pixels.") from None
-    except (OSError, SyntaxError, ValueError):
-        raise Rejected("corrupt", "The image cannot be read: it is damaged.") from None
-    if width * height > limits.max_pixels or width <= 0 or height <= 0:
-        raise Rejected("too_many_pixels", f"The image is too large ({width}×{height} pixels).")
-    try:
-        im.load()
-    except (OSError, SyntaxError, ValueError, RuntimeError, Image.DecompressionBombError):
-        raise Rejected("corrupt", "The image cannot be read: it is damaged or cut off.") from None
-    return im
-
-
 def normalize_photo(data: bytes, settings: PhotoSettings | None = None,
                     box: Box | None = None) -> CardPhoto:
     """A card-ready JPEG of data, cropped to box (fractions of the upright picture: left,
@@ -216,10 +176,7 @@ def normalize_photo(data: bytes, settings: PhotoSettings | None = None,
     part = 1.0 if box is None else max(min(box[2] - box[0], box[3] - box[1]), 0.05)
     need = round(max(settings.width, settings.height) / part)
     limits = Limits(max_bytes=settings.max_bytes, max_pixels=settings.max_pixels)
-    if sniff(data) == "heic":
-        im = _open_heic(data, limits)
-    else:
-        im, _kind = open_checked(data, limits, draft=(need, need))
+    im, _kind = open_checked(data, limits, draft=(need, need), heic=True)
     ratio = im.width / im.height
     if ratio > settings.max_aspect or ratio < 1 / settings.max_aspect:
         raise Rejected("aspect", f"The picture is {im.width}×{im.height}: too narrow or "
