@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from server import access, config, errorpages, i18n, security
+from server import access, config, errorpages, i18n, requestlog, security
 from server.api import audit as api_audit
 from server.api import content as api_content
 from server.api import device as device_api
@@ -59,6 +59,7 @@ def create_app(
                    timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
     security.init_app(app)
+    requestlog.init_app(app)
     errorpages.init_app(app)
     ui.init_app(app)
     static.init_app(app)

@@ -53,6 +53,8 @@ DEFAULTS: dict[str, Any] = {
     # Votes one network address may cast in one poll within ten minutes (a school's
     # pupils often share one address).
     "VOTES_PER_ADDRESS": 300,
+    # "json": one JSON line per request on stderr (request ID, route, status, time, who).
+    "LOG_FORMAT": "text",
     # Rows per page in lists (people, audit log) in the UI and the API.
     "PAGE_SIZE": 50,
     # Pupil-card sync: a left pupil's card is blocked this many days after leaving; a
