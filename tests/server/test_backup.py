@@ -48,6 +48,27 @@ def _env(app: Flask) -> dict[str, str]:
             "VITRINA_PHOTO_DIR": app.config["PHOTO_DIR"]}
 
 
+def _invoke(args: list[str], env: dict[str, str]) -> Any:
+    """Run a vitrina command; the app it builds lets go of its connections after."""
+    from server.cli import State
+    from server.extensions import db
+
+    state = State()
+    try:
+        return CliRunner().invoke(main, args, env=env, obj=state)
+    finally:
+        if state.app is not None:
+            with state.app.app_context():
+                db.engine.dispose()
+
+
+def _let_go(app: Flask) -> None:
+    from server.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
 def _target(tmp_path: Path, source_url: str) -> Flask:
     """An empty instance: a new SQLite file, or on PostgreSQL the test database emptied."""
     (tmp_path / "target").mkdir()
@@ -63,9 +84,8 @@ def test_a_restored_backup_has_the_same_rows_and_the_same_bytes(app: Flask, worl
     before_files = _files(app.config["MEDIA_DIR"], app.config["PHOTO_DIR"])
     assert before_rows["pupils"] and before_rows["pupil_photos"] and before_rows["media_assets"]
     assert any(k.startswith("photos/") for k in before_files)
-    runner = CliRunner()
-    done = runner.invoke(main, ["backup", "--instance", app.instance_path, "--to",
-                                str(tmp_path / "backups")], env=_env(app))
+    done = _invoke(["backup", "--instance", app.instance_path, "--to",
+                    str(tmp_path / "backups")], _env(app))
     assert done.exit_code == 0, done.output
     backup = Path(done.stdout.strip().splitlines()[-1])          # the path, last line
     assert backup.parent == tmp_path / "backups" and backup.stat().st_mode & 0o077 == 0
@@ -75,8 +95,8 @@ def test_a_restored_backup_has_the_same_rows_and_the_same_bytes(app: Flask, worl
     assert not any("/batches/" in name for name in manifest["files"])
 
     target = _target(tmp_path, app.config["DATABASE_URL"])
-    done = runner.invoke(main, ["restore", "--instance", target.instance_path, str(backup)],
-                         env=_env(target))
+    done = _invoke(["restore", "--instance", target.instance_path, str(backup)],
+                   _env(target))
     assert done.exit_code == 0, done.output
     assert "Restored" in done.output
     assert _rows(target.config["DATABASE_URL"]) == before_rows
@@ -91,6 +111,7 @@ def test_a_restored_backup_has_the_same_rows_and_the_same_bytes(app: Flask, worl
     # Restoring again into the now full instance is refused.
     with pytest.raises(BackupError, match="not empty"):
         restore(target, backup)
+    _let_go(target)
 
 
 def _rewrite(backup: Path, change: Any) -> Path:
@@ -151,6 +172,7 @@ def test_damaged_or_newer_backups_are_refused_and_nothing_is_touched(
     assert not any(Path(target.config["MEDIA_DIR"]).rglob("*.*"))
     assert not any(Path(target.config["PHOTO_DIR"]).rglob("*.*"))
     assert all(not rows for rows in _target_rows(target).values())
+    _let_go(target)
 
 
 def _target_rows(target: Flask) -> dict[str, list[Any]]:
@@ -196,10 +218,9 @@ def test_the_start_page_warns_admins_when_backups_are_late(
     client = app.test_client()
     AuthActions(client).login("admin")
     assert 'data-testid="backup-late"' in client.get("/").get_data(as_text=True)
-    runner = CliRunner()
     for _ in range(2):
-        done = runner.invoke(main, ["backup", "--instance", app.instance_path, "--to",
-                                    str(tmp_path / "b"), "--prune"], env=_env(app))
+        done = _invoke(["backup", "--instance", app.instance_path, "--to",
+                        str(tmp_path / "b"), "--prune"], _env(app))
         assert done.exit_code == 0, done.output
     page = client.get("/").get_data(as_text=True)
     assert 'data-testid="backup-ok"' in page and "Last backup:" in page
