@@ -23,11 +23,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from server.errors import Forbidden, Invalid, NotFound
+from server.errors import Invalid, NotFound
 from server.models.base import utcnow
 from server.models.orgs import Organisation
 from server.models.pupils import CardRow, PhotoBatch, PupilRow
-from server.rights import PUPIL_MANAGE, can
 from server.services import audit, pupil_sync
 from server.services import photos as photo_service
 from server.services.context import Ctx, after_commit, after_rollback
@@ -78,10 +77,7 @@ def get_batch(ctx: Ctx, batch_id: int) -> PhotoBatch:
     batch = ctx.session.get(PhotoBatch, batch_id)
     if batch is None:
         raise NotFound(_("No such photo batch."))
-    school = ctx.session.get(Organisation, batch.school_id)
-    assert school is not None
-    if ctx.principal is not None and not can(ctx.principal, PUPIL_MANAGE, school.path):
-        raise Forbidden(_("This batch is outside your part of the tree."))
+    pupil_sync.school_for(ctx, batch.school_id)
     return batch
 
 
