@@ -92,8 +92,13 @@ def _decoder(column_type: Any) -> Any:
     return None
 
 
+#: Tables of this installation's own running, not of its data: the background jobs' leases
+#: (a backup made by the backup job would otherwise restore that job as running).
+NOT_BACKED_UP = ("job_states",)
+
+
 def _tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
+    return [t for t in Base.metadata.sorted_tables if t.name not in NOT_BACKED_UP]
 
 
 # --- making a backup ------------------------------------------------------------------
@@ -210,6 +215,28 @@ def make_backup(app: Flask, to: Path | None = None) -> Path:
         os.chmod(partial, 0o600)
         os.replace(partial, target)
     return target
+
+
+def back_up(app: Flask, to: Path | None = None, prune_old: bool = False
+            ) -> tuple[Path, list[Path]]:
+    """Make a backup, remove old ones the retention does not keep (if asked), and audit it;
+    returns the backup's path and the removed ones."""
+    from server.services import audit
+    from server.services.context import system_ctx
+
+    cfg = app.config
+    path = make_backup(app, to)
+    size = path.stat().st_size
+    removed = []
+    if prune_old:
+        removed = prune(path.parent, int(cfg["BACKUP_KEEP_DAILY"]),
+                        int(cfg["BACKUP_KEEP_WEEKLY"]), int(cfg["BACKUP_KEEP_QUARTERLY"]))
+    with app.app_context():
+        audit.record(system_ctx(db.session, "backup"), "backup.made", ("backup", None), None,
+                     f"Backup {path.name} ({size / 2**20:.1f} MB)", path=str(path),
+                     size=size, removed=[p.name for p in removed])
+        db.session.commit()
+    return path, removed
 
 
 # --- keeping backups -------------------------------------------------------------------

@@ -104,6 +104,7 @@ def _register() -> None:
         db_cmd,
         demo_cmd,
         displays_cmd,
+        jobs_cmd,
         orgs_cmd,
         photos_cmd,
         serve_cmd,

@@ -81,6 +81,13 @@ DEFAULTS: dict[str, Any] = {
     "BACKUP_KEEP_WEEKLY": 5,
     "BACKUP_KEEP_QUARTERLY": 12,
     "BACKUP_MAX_AGE_HOURS": 26,
+    # Where backups go (`vitrina backup` without --to, and the backup job); empty means
+    # <instance>/backups. On several nodes, a folder they share.
+    "BACKUP_DIR": "",
+    # Background jobs (`vitrina jobs run`, once across all nodes): hours between scheduled
+    # backups (0: none; then back up some other way), and jobs this node never runs.
+    "BACKUP_EVERY_HOURS": 24,
+    "JOBS_DISABLED": [],
 }
 
 

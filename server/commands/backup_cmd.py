@@ -13,7 +13,7 @@ from server.cli import State, fail, instance_option, main, pass_state
 @main.command("backup")
 @instance_option
 @click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the backup (default: <instance>/backups).")
+              help="Folder for the backup (default: BACKUP_DIR, else <instance>/backups).")
 @click.option("--prune", is_flag=True,
               help="Then remove the folder's backups the retention does not keep "
                    "(BACKUP_KEEP_DAILY, _WEEKLY, _QUARTERLY).")
@@ -22,30 +22,17 @@ def backup(state: State, to: Path | None, prune: bool) -> None:
     """Back up the database and the media and photo stores, while the server runs (run it
     daily, e.g. from a systemd timer, with --prune). The backup's path is the last line
     printed."""
-    from server.backup import BackupError, make_backup
-    from server.backup import prune as prune_folder
-    from server.extensions import db
-    from server.services import audit
-    from server.services.context import system_ctx
+    from server.backup import BackupError, back_up
 
     app = state.get_app()
+    if to is None and app.config["BACKUP_DIR"]:
+        to = Path(app.config["BACKUP_DIR"])
     try:
-        path = make_backup(app, to)
+        path, removed = back_up(app, to, prune)
     except (BackupError, OSError) as exc:
         fail(str(exc))
         return
     size = path.stat().st_size
-    removed = []
-    if prune:
-        cfg = app.config
-        removed = prune_folder(path.parent, int(cfg["BACKUP_KEEP_DAILY"]),
-                               int(cfg["BACKUP_KEEP_WEEKLY"]),
-                               int(cfg["BACKUP_KEEP_QUARTERLY"]))
-    with app.app_context():
-        audit.record(system_ctx(db.session, "backup"), "backup.made", ("backup", None), None,
-                     f"Backup {path.name} ({size / 2**20:.1f} MB)", path=str(path),
-                     size=size, removed=[p.name for p in removed])
-        db.session.commit()
     for old in removed:
         click.echo(f"Removed {old.name} (retention).", err=True)
     click.echo(f"Backup written ({size / 2**20:.1f} MB):", err=True)

@@ -22,13 +22,13 @@ from server.models.orgs import Organisation
 DEMO_MARKER = "DEMO"
 
 
-def start_drop_watcher(instance: Path, group: str = "content") -> None:
-    """Watch the demo's drop folders (`content` or `sync`) in a process of its own, ended
-    with the demo."""
+def start_helper(instance: Path, *command: str, env: dict[str, str] | None = None) -> None:
+    """Run `vitrina COMMAND…` on the demo instance in a process of its own (a drop folder
+    watcher, the background jobs), ended with the demo."""
     watcher = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "-c", "from server.cli import main; main()", "--instance",
-         str(instance), group, "watch"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         str(instance), *command],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
 
     def stop() -> None:
         if watcher.poll() is None:
@@ -90,6 +90,9 @@ def demo(state: State, host: str, port: int, reset: bool, no_serve: bool) -> Non
     click.echo("", nl=True)
     if no_serve:
         return
-    start_drop_watcher(path)
-    start_drop_watcher(path, "sync")
+    start_helper(path, "content", "watch")
+    start_helper(path, "sync", "watch")
+    # The watchers take dropped files within seconds; the jobs do the rest.
+    start_helper(path, "jobs", "run",
+                 env={"VITRINA_JOBS_DISABLED": '["content.drop", "sync.drop"]'})
     run_gunicorn(str(path), {"bind": f"{host}:{port}", "workers": 2, "threads": 8})

@@ -6,6 +6,7 @@ from server.models import (  # noqa: F401
     audit,
     content,
     displays,
+    jobs,
     media,
     orgs,
     pupils,

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from sqlalchemy import func, or_, select
 
+from server import jobs
 from server.access import current_principal, request_ctx, signed_in
 from server.models.audit import AuditEvent
 from server.models.base import utcnow
@@ -57,4 +58,24 @@ def index() -> Any:
         backup = {"last": last, "late": last is None or utcnow() - last.at > limit,
                   "hours": int(limit.total_seconds() // 3600)}
     return render_template("dashboard.html", roles=roles, by_role=by_role, stats=stats,
-                           recent=recent, backup=backup)
+                           recent=recent, backup=backup,
+                           jobs=_jobs_view() if "admin" in by_role else None)
+
+
+def _jobs_view() -> dict[str, Any]:
+    """The background jobs for admins: each with its last run, and which are failing or
+    late (none has run for twice its interval: nobody runs `vitrina jobs run`)."""
+    now = utcnow()
+    rows, failed, late = [], [], []
+    for job, state, every in jobs.states(current_app):  # type: ignore[arg-type]
+        rows.append({"job": job, "state": state, "every": every})
+        if every is None:
+            continue
+        if state is not None and state.last_status == "failed":
+            failed.append(job)
+        last = state.last_started_at if state is not None else None
+        if last is None or now - last > every * 2 + timedelta(minutes=5):
+            late.append(job)
+    enabled = [r for r in rows if r["every"] is not None]
+    return {"rows": rows, "failed": failed, "late": late,
+            "stopped": bool(enabled) and len(late) == len(enabled)}
