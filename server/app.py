@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, abort
 
 from server import access, config, errorpages, i18n, requestlog, security
 from server.api import audit as api_audit
@@ -37,6 +37,16 @@ from server.web import (
 )
 from server.web import displays as displays_web
 
+#: The largest ID an INTEGER column holds; a larger one in a URL names no row.
+MAX_ROW_ID = 2**31 - 1
+
+
+def _ids_in_range(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """`<int:…>` larger than any row's ID: 404, as for any ID of no row (not a database
+    error). Checked here, not by the converter, which would make werkzeug answer 405."""
+    if values and any(isinstance(v, int) and v > MAX_ROW_ID for v in values.values()):
+        abort(404)
+
 
 def create_app(
     test_config: dict[str, Any] | None = None, instance_path: str | None = None
@@ -48,6 +58,7 @@ def create_app(
         static_folder=None,
     )
     config.load_config(app, test_config)
+    app.url_value_preprocessor(_ids_in_range)
 
     db.init_app(app)
     # Before the CSRF check reads the form: the few routes that take large uploads.

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
 
-from server.schemas import Input, Output
+from server.schemas import Id, Input, Output
 
 Kind = Literal["news", "alert", "poll", "link", "qa", "media"]
 Severity = Literal["info", "warning", "critical"]
@@ -53,7 +53,7 @@ class ItemFields(Input):
     options: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                                    max_length=120)]] = Field(
         default_factory=list, max_length=12)
-    media_id: int | None = None
+    media_id: Id | None = None
     fit: Fit = "contain"
     zone: Literal["main", "ticker"] = Field(
         default="main", description="Where a news item or link plays: the main area, or the "
@@ -70,7 +70,7 @@ class ItemFields(Input):
         pattern=r"^(|lessons|breaks|big_break|period:[1-9][0-9]?)$")] = Field(
         default="", description="Only in part of the school day, by its bells: lessons, "
                                 "breaks, big_break or period:N; empty for any time.")
-    target_org_ids: list[int] = Field(default_factory=list, max_length=500)
+    target_org_ids: list[Id] = Field(default_factory=list, max_length=500)
     target_groups: list[Group] = Field(default_factory=list, max_length=50)
     target_mode: Literal["any", "all"] = "any"
 
@@ -82,7 +82,7 @@ class ItemFields(Input):
 
 class ItemCreate(ItemFields):
     kind: Kind
-    org_id: int = Field(description="The organisation the item belongs to.")
+    org_id: Id = Field(description="The organisation the item belongs to.")
 
 
 class ItemUpdate(ItemFields):
@@ -90,11 +90,11 @@ class ItemUpdate(ItemFields):
 
 
 class AlertRaise(Input):
-    org_id: int
+    org_id: Id
     title: Title
     body: Annotated[str, StringConstraints(max_length=2000)] = ""
     severity: Severity = "critical"
-    target_org_ids: list[int] = Field(default_factory=list, max_length=500)
+    target_org_ids: list[Id] = Field(default_factory=list, max_length=500)
     target_groups: list[Group] = Field(default_factory=list, max_length=50)
     ends_at: Moment = None
 
@@ -105,7 +105,7 @@ class RejectIn(Input):
 
 
 class BulkIn(Input):
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[Id] = Field(min_length=1, max_length=500)
     action: Literal["expire", "archive"]
 
 
@@ -114,13 +114,13 @@ class BulkOut(Output):
 
 
 class MediaUpload(Input):
-    org_id: int = Field(description="The organisation the file belongs to.")
+    org_id: Id = Field(description="The organisation the file belongs to.")
 
 
 class ContentQuery(Input):
     state: ItemState | None = None
     kind: Kind | None = None
-    org_id: int | None = None
+    org_id: Id | None = None
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     date: Annotated[str, StringConstraints(max_length=10)] | None = Field(
         default=None, description="Only items on screen some time that day (YYYY-MM-DD).")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from server.schemas import Input
+from server.schemas import Id, Input
 
 Group = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1,
                                          max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
@@ -17,7 +17,7 @@ class DisplayIn(Input):
     """Where a display hangs and how it plays."""
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    org_id: int
+    org_id: Id
     floor: Annotated[int, Field(ge=-5, le=100)] | None = None
     room: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] = ""
     groups: list[Group] = Field(default_factory=list, max_length=20)

@@ -59,6 +59,10 @@ assert tuple(OrgKind.__args__) == ORG_KINDS  # type: ignore[attr-defined]
 assert tuple(Role.__args__) == ROLES  # type: ignore[attr-defined]
 
 
+#: A row's ID in a request: what an INTEGER column holds (a larger number names no row).
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
 class Input(BaseModel):
     """Base of request bodies: unknown fields are an error, not silently dropped."""
 
@@ -75,7 +79,7 @@ class Output(BaseModel):
 
 
 class OrgCreate(Input):
-    parent_id: int = Field(description="The node to create the new one under.")
+    parent_id: Id = Field(description="The node to create the new one under.")
     kind: OrgKind
     name: Name
     timezone: Timezone = Field(description="IANA time zone, e.g. Asia/Yekaterinburg.")
@@ -110,14 +114,14 @@ class UserCreate(Input):
     display_name: Name
     email: Email | None = None
     password: Password
-    org_id: int = Field(description="The node the person belongs to.")
+    org_id: Id = Field(description="The node the person belongs to.")
     locale: Locale | None = None
 
 
 class UserUpdate(Input):
     display_name: Name | None = None
     email: Email | None = None
-    org_id: int | None = None
+    org_id: Id | None = None
     locale: Locale | None = None
     is_active: bool | None = None
 
@@ -132,7 +136,7 @@ class PasswordChange(Input):
 
 
 class GrantCreate(Input):
-    org_id: int
+    org_id: Id
     role: Role
 
 
@@ -194,8 +198,8 @@ class TokenCreated(TokenOut):
 
 
 class AuditQuery(Input):
-    org_id: int | None = None
-    user_id: int | None = None
+    org_id: Id | None = None
+    user_id: Id | None = None
     action: Annotated[str, StringConstraints(max_length=64)] | None = None
     date_from: date | None = None
     date_to: date | None = None
@@ -218,7 +222,7 @@ class AuditOut(Output):
 
 class UserQuery(Input):
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
-    org_id: int | None = None
+    org_id: Id | None = None
     page: int = Field(default=1, ge=1, le=100000)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from server.schemas import Input, Output
+from server.schemas import Id, Input, Output
 
 #: `date` under a name a field called date cannot hide.
 Day = date
@@ -55,7 +55,7 @@ class LessonIn(Input):
 class LessonBulkIn(Input):
     """One action on several lessons: delete, or set a teacher and/or room."""
 
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[Id] = Field(min_length=1, max_length=500)
     action: Literal["delete", "set"]
     teacher: Name | None = None
     room: Key | None = None
@@ -115,7 +115,7 @@ class RoomIn(Input):
 
     key: Key
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    building_id: int | None = None
+    building_id: Id | None = None
     floor: Annotated[int, Field(ge=-5, le=100)] | None = None
 
 

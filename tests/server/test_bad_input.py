@@ -226,3 +226,25 @@ def test_database_unreachable_is_a_clear_503(tmp_path: object) -> None:
     assert r.status_code == 503
     assert r.get_json()["error"] == "unavailable"
     assert client.get("/readyz").status_code == 503
+
+
+def test_ids_larger_than_any_row_are_not_found_not_a_database_error(
+        client: FlaskClient, auth: AuthActions, world: World) -> None:
+    """Found by the API fuzz run: a 40-digit ID reached the database (OverflowError on
+    SQLite, out of range on PostgreSQL)."""
+    huge = 2**31
+    admin = bearer(world.tokens["root_admin"])
+    for method, url in (("GET", f"/api/v1/orgs/{huge}"), ("PATCH", f"/api/v1/orgs/{huge}"),
+                        ("DELETE", f"/api/v1/orgs/{huge}"),
+                        ("GET", f"/api/v1/timetable/{huge}/day"),
+                        ("PUT", f"/api/v1/users/{huge}/password")):
+        r = client.open(url, method=method, headers=admin, json={})
+        assert r.status_code == 404, (method, url, r.status_code)
+        assert r.get_json()["error"] == "not_found"
+    assert client.get(f"/api/v1/orgs/{huge - 1}", headers=admin).status_code == 404
+    r = client.post(f"/api/v1/users/{world.users['member_a']}/grants", headers=admin,
+                    json={"org_id": 10**30, "role": "viewer"})
+    assert r.status_code == 422
+    assert r.get_json()["fields"][0]["field"] == "org_id"
+    auth.login("root_admin")
+    assert client.get(f"/orgs/{10**20}").status_code == 404
