@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, abort
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import access, config, errorpages, i18n, requestlog, security
 from server.api import audit as api_audit
@@ -88,6 +89,12 @@ def create_app(
     csrf.exempt(device_api.bp)
     displays.install_change_counter(app)
     app.wsgi_app = UnchangedPolls(app, app.wsgi_app)  # type: ignore[method-assign]
+    proxies = int(app.config["PROXY_COUNT"])
+    if proxies > 0:
+        # The client's address (sign-in throttling, pairing and voting limits, logs) and
+        # scheme from the trusted proxies' X-Forwarded-For / -Proto, never from others.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0)
 
     access.check_every_route_has_a_rule(app)
     return app

@@ -28,6 +28,10 @@ DEFAULTS: dict[str, Any] = {
     # Where schools drop register exports and card lists for a dry run (default under the
     # instance folder).
     "SYNC_DROP_DIR": "",
+    # Reverse proxies in front of Vitrina whose X-Forwarded-For / -Proto are trusted (1
+    # behind one nginx). 0: the connection's own address counts, and such headers are
+    # ignored (anyone could send them).
+    "PROXY_COUNT": 0,
     # Base URL users reach Vitrina at; https:// here turns on secure cookies.
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     "DEFAULT_LOCALE": "ru",

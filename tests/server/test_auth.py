@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import AuthActions, World, bearer
+from tests.conftest import PASSWORD, AuthActions, World, bearer
 
 
 def test_login_lands_on_dashboard_and_logout_ends_session(client: FlaskClient, world: World,
@@ -41,6 +41,41 @@ def test_failed_logins_are_throttled(client: FlaskClient, world: World,
     assert "Too many failed sign-in attempts" in r.get_data(as_text=True)
     # Another person is not locked out by someone guessing at "viewer".
     assert auth.login("admin").status_code == 302
+
+
+@pytest.mark.parametrize("app_config", [{"LOGIN_MAX_FAILURES_PER_ADDRESS": 3}])
+def test_behind_no_proxy_a_forged_forwarded_for_does_not_escape_the_address_limit(
+        app: Flask, world: World) -> None:
+    guesser = app.test_client()
+    for n, name in enumerate(("viewer", "admin", "content_manager")):
+        r = guesser.post("/login", data={"username": name.replace("_", "-"),
+                                         "password": "wrong-wrong-1"},
+                         headers={"X-Forwarded-For": f"198.51.100.{n}"})
+        assert r.status_code == 401
+    r = guesser.post("/login", data={"username": "card-admin", "password": PASSWORD},
+                     headers={"X-Forwarded-For": "198.51.100.77"})
+    assert r.status_code == 429
+
+
+@pytest.mark.parametrize("app_config", [{"LOGIN_MAX_FAILURES_PER_ADDRESS": 3,
+                                         "PROXY_COUNT": 1}])
+def test_behind_a_proxy_each_client_address_is_throttled_on_its_own(
+        app: Flask, world: World) -> None:
+    """Behind nginx every request comes from the proxy's address: with PROXY_COUNT the
+    client's own address (from X-Forwarded-For) counts, so one guesser cannot lock a whole
+    municipality out."""
+    client = app.test_client()
+    for name in ("viewer", "admin", "content_manager"):
+        r = client.post("/login", data={"username": name.replace("_", "-"),
+                                        "password": "wrong-wrong-1"},
+                        headers={"X-Forwarded-For": "198.51.100.7"})
+        assert r.status_code == 401
+    r = client.post("/login", data={"username": "card-admin", "password": PASSWORD},
+                    headers={"X-Forwarded-For": "198.51.100.7"})
+    assert r.status_code == 429
+    r = client.post("/login", data={"username": "card-admin", "password": PASSWORD},
+                    headers={"X-Forwarded-For": "203.0.113.20"})
+    assert r.status_code == 302
 
 
 def test_deactivated_user_cannot_sign_in_and_loses_session(app: Flask, world: World) -> None:
