@@ -1,22 +1,25 @@
 """Who is asking, and the access rule every view declares.
 
-Every view function carries an `access_rule`: `public`, `signed_in`, or
-`requires(action)`. The app refuses to start if a route has none, and the route
-× role test reads the same table. Object-level checks (is this user, node or
-item inside the principal's subtree?) happen in the services via rights.can().
+Every view function carries an `access_rule`: `public`, `signed_in`,
+`requires(action)`, `device` (a display's token) or `internal` (monitoring only).
+The app refuses to start if a route has none, and the route × role test reads the
+same table. Object-level checks (is this user, node or item inside the principal's
+subtree?) happen in the services via rights.can().
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 
-from server.errors import Forbidden, Unauthorized
+from server.errors import Forbidden, NotFound, Unauthorized
 from server.extensions import db
 from server.models.users import User
 from server.rights import Principal, can_anywhere
@@ -45,6 +48,33 @@ def _mark(view: F, rule: AccessRule) -> F:
 def public(view: F) -> F:
     """Anyone may call this view, signed in or not."""
     return _mark(view, AccessRule("public"))
+
+
+def internal_caller() -> bool:
+    """Whether the request comes from monitoring: an address in METRICS_ALLOW_FROM, or the
+    bearer token METRICS_TOKEN."""
+    token = str(current_app.config["METRICS_TOKEN"])
+    given = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return True
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(n, strict=False)
+               for n in current_app.config["METRICS_ALLOW_FROM"])
+
+
+def internal(view: F) -> F:
+    """Only for monitoring (internal_caller); to everyone else, people included, the page
+    does not exist (404)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not internal_caller():
+            raise NotFound()
+        return view(*args, **kwargs)
+    return _mark(wrapper, AccessRule("internal"))  # type: ignore[arg-type]
 
 
 def signed_in(view: F) -> F:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, abort
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import access, config, errorpages, i18n, requestlog, security
+from server import access, config, errorpages, i18n, metrics, requestlog, security
 from server.api import audit as api_audit
 from server.api import content as api_content
 from server.api import device as device_api
@@ -72,6 +72,7 @@ def create_app(
     i18n.init_app(app)
     security.init_app(app)
     requestlog.init_app(app)
+    metrics.init_app(app)
     errorpages.init_app(app)
     ui.init_app(app)
     static.init_app(app)

@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     "VOTES_PER_ADDRESS": 300,
     # "json": one JSON line per request on stderr (request ID, route, status, time, who).
     "LOG_FORMAT": "text",
+    # Who may read /metrics: these networks (the monitoring server's), or a request with
+    # "Authorization: Bearer <METRICS_TOKEN>" if set; everyone else gets 404.
+    "METRICS_ALLOW_FROM": ["127.0.0.0/8", "::1/128"],
+    "METRICS_TOKEN": "",
     # Rows per page in lists (people, audit log) in the UI and the API.
     "PAGE_SIZE": 50,
     # Pupil-card sync: a left pupil's card is blocked this many days after leaving; a

@@ -6,6 +6,11 @@ Every value can be overridden by the environment variable named beside it.
 
 import os
 
+from server import metrics as _metrics
+
+# Workers add up their request counts through a shared folder (see server.metrics).
+_metrics.prepare_multiprocess()
+
 #: Address to listen on (VITRINA_BIND). Behind a reverse proxy keep it on 127.0.0.1.
 bind = os.environ.get("VITRINA_BIND", "127.0.0.1:8000")
 #: Worker processes (VITRINA_WORKERS): about one per core.
@@ -33,3 +38,13 @@ loglevel = os.environ.get("VITRINA_LOG_LEVEL", "info")
 #: Trust X-Forwarded-* only from the local reverse proxy.
 forwarded_allow_ips = os.environ.get("VITRINA_FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "vitrina"
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    """A worker ended: its live values leave the metrics."""
+    _metrics.worker_exited(worker.pid)
+
+
+def on_exit(server):  # type: ignore[no-untyped-def]
+    """The server stops: remove the metrics folder it made."""
+    _metrics.server_stopped()

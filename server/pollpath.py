@@ -12,16 +12,19 @@ a change, a malformed header, any other URL — goes to Flask as usual.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
 from flask import Flask
 
+from server import metrics
 from server.security import CSP
 from server.services import displays
 
 MANIFEST_PATH = "/api/device/v1/manifest"
+MANIFEST_RULE = MANIFEST_PATH   # its URL rule, the route label of the request metrics
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -36,10 +39,13 @@ class UnchangedPolls:
                  ) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != MANIFEST_PATH or environ.get("REQUEST_METHOD") != "GET":
             return self.wsgi(environ, start_response)
+        started = time.perf_counter()
         answer = self._unchanged(environ)
         if answer is None:
             return self.wsgi(environ, start_response)
         etag = answer
+        metrics.count_poll("fast")
+        metrics.count_request(MANIFEST_RULE, "GET", 304, time.perf_counter() - started)
         start_response("304 NOT MODIFIED", [
             ("ETag", etag), ("Cache-Control", "no-cache"),
             ("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),

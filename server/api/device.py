@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from pydantic import Field, StringConstraints, ValidationError
 from sqlalchemy import select
 
+from server import metrics
 from server.access import device, public, request_ctx
 from server.errors import FieldError, Forbidden, Invalid, NotFound
 from server.extensions import db
@@ -137,8 +138,10 @@ def manifest() -> Any:
             built = displays.manifest(session, display_id, version)
     if built.etag in tags or "*" in tags:
         response = Response(status=304)
+        metrics.count_poll("unchanged")
     else:
         response = Response(built.body, mimetype="application/json")
+        metrics.count_poll("changed")
     response.headers["ETag"] = built.etag
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -23,6 +23,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from server import metrics
 from server.errors import Invalid, NotFound
 from server.models.base import utcnow
 from server.models.orgs import Organisation
@@ -201,6 +202,7 @@ def check(ctx: Ctx, batch: PhotoBatch, budget: float | None = None, workers: int
         item = by_path[path]
         if photo is None:
             item.update(state="rejected", error=error)
+            metrics.photo_rejected(error)
         else:
             (root / "out" / f"{item['n']}.jpg").write_bytes(photo.data)
             item.update(state="ok", sha256=photo.sha256, warnings=list(photo.warnings),

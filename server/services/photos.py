@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from server import metrics
 from server.errors import Forbidden, Invalid, NotFound
 from server.media_store import MediaStore
 from server.models.base import utcnow
@@ -88,6 +89,7 @@ def add_photo(ctx: Ctx, pupil: PupilRow, data: bytes, box: Box | None = None,
     try:
         photo = normalize_photo(data, photo_settings(), box)
     except Rejected as exc:
+        metrics.photo_rejected(exc.code)
         raise Invalid(reason(exc.code, str(exc)), "photo") from None
     return keep_photo(ctx, pupil, photo, source)
 

@@ -30,6 +30,9 @@ PUBLIC = "public"
 #: Only a display with its device token; every person (and nobody) gets 401.
 DEVICE = "device"
 SIGNED_IN = "signed_in"
+#: Monitoring only (METRICS_ALLOW_FROM networks or METRICS_TOKEN): from anywhere else every
+#: person, admins included, finds no such page.
+INTERNAL = "internal"
 
 Url = Callable[[World, str], str]
 
@@ -343,6 +346,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("device.screenshot", "POST"): Rule(DEVICE, fixed("/api/device/v1/screenshot")),
     ("ical.feed", "GET"): Rule(PUBLIC, lambda w, side: f"/ical/{w.tt['feed_token_a']}.ics"),
     ("api_audit.list_events", "GET"): Rule(ADMIN, fixed("/api/v1/audit")),
+    ("metrics.metrics", "GET"): Rule(INTERNAL, fixed("/metrics")),
 }
 
 
@@ -367,7 +371,7 @@ def _cases() -> list[tuple[str, str, str, str]]:
 
 
 def _expected(rule: Rule, who: str, side: str) -> bool:
-    if rule.allowed in (PUBLIC, DEVICE):
+    if rule.allowed in (PUBLIC, DEVICE, INTERNAL):
         return rule.allowed == PUBLIC
     if who == "anonymous":
         return False
@@ -393,6 +397,8 @@ def test_access(app: Flask, world: World, endpoint: str, method: str, who: str,
         else:
             assert AuthActions(client).login(who).status_code == 302
     kwargs: dict[str, object] = {"headers": headers}
+    if rule.allowed == INTERNAL:
+        kwargs["environ_base"] = {"REMOTE_ADDR": "198.51.100.23"}   # not a monitoring host
     if is_api and method in ("POST", "PUT", "PATCH"):
         kwargs["json"] = {}
     response = client.open(url, method=method, **kwargs)  # type: ignore[arg-type]
@@ -405,6 +411,9 @@ def test_access(app: Flask, world: World, endpoint: str, method: str, who: str,
     if rule.allowed == PUBLIC:
         # A public form may still answer 401 to wrong credentials; it must never forbid.
         assert status != 403
+        return
+    if rule.allowed == INTERNAL:
+        assert status == 404, f"{who} must not find {method} {url}, got {status}"
         return
     if rule.allowed == DEVICE:
         # People's sessions and API tokens are not device tokens.
