@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Response, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -81,8 +82,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
     def database_unavailable(exc: Exception) -> Any:
-        log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
-        resp = error_response(503)
+        log.error("database unavailable on %s %s: %s", request.method, request.path,
+                  str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        # The page must not ask the database again (who is signed in, in what language).
+        g._login_user = AnonymousUserMixin()
+        g.vitrina_user = g.vitrina_principal = None
+        resp = error_response(503, _("The database cannot be reached just now. Screens keep "
+                                     "showing what they have; please try again in a minute."))
         if isinstance(resp, tuple):
             resp = app.make_response(resp)
         resp.headers["Retry-After"] = "10"
