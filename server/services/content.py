@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from content.publication import Item, Recurrence, Targets, effective_state
 from content.richtext import plain_text, sanitize_html
+from server import faults
 from server.content_schemas import AlertRaise, ContentQuery, ItemCreate, ItemFields
 from server.errors import FieldError, Forbidden, Invalid, NotFound
 from server.models.base import utcnow
@@ -266,6 +267,8 @@ def publish_item(ctx: Ctx, item_id: int) -> ContentItem:
         audit.record(ctx, "content.submit", ("content", item.id), item.org,
                      f"Sent {item.kind} {item.title} for review", kind=item.kind,
                      title=item.title)
+    ctx.session.flush()
+    faults.pause_point("content.publish")
     return item
 
 

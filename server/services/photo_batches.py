@@ -23,7 +23,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from server import metrics
+from server import faults, metrics
 from server.errors import Invalid, NotFound
 from server.models.base import utcnow
 from server.models.orgs import Organisation
@@ -257,6 +257,8 @@ def apply_batch(ctx: Ctx, batch: PhotoBatch) -> dict[str, int]:
     audit.record(ctx, "photo_batch.apply", ("photo_batch", batch.id), school,
                  f"Photo batch “{batch.name}” confirmed", **report)
     _remove_after_commit(ctx, batch)
+    ctx.session.flush()
+    faults.pause_point("photo_batch.apply")
     return report
 
 

@@ -21,6 +21,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, case, delete, func, insert, select, update
 
+from server import faults
 from server.errors import FieldError, Forbidden, Invalid, NotFound
 from server.models.base import utcnow
 from server.models.orgs import Organisation
@@ -627,6 +628,8 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
     session.flush()
     run.plan_state = {**(run.plan_state or {}),
                       "after": state_stamp(session, school.id, run.confirm_missing)}
+    session.flush()
+    faults.pause_point("sync.apply")
     progress("done", 1, 1)
     return run
 
