@@ -132,3 +132,6 @@ def test_security_headers(client: FlaskClient) -> None:
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in csp
+    assert r.headers["Referrer-Policy"] == "same-origin"
+    assert r.headers["Cache-Control"] == "no-store"

@@ -358,3 +358,33 @@ def test_remote_actions_ride_on_heartbeat_replies(app: Flask, live_server: str,
             AuditEvent.object_id == str(display_id)).order_by(AuditEvent.id)))
     assert done[-5:] == ["display.action", "display.action_done", "display.action",
                          "display.unpair", "display.pair"]
+
+
+def test_no_pupil_data_ever_reaches_a_display(app: Flask, world: World) -> None:
+    """A school with pupils, cards and photos, a screen showing class 7Б's timetable (where
+    a pupil is enrolled): the manifest and everything it names hold none of it."""
+    from server.models.pupils import CardRow, PupilRow
+    from server.services import pupil_sync
+
+    with app.test_request_context():
+        ctx = system_ctx(db.session, "test")
+        pupil_sync.apply_run(ctx, world.tt["run_a"])
+        _d, token = displays.create_with_token(ctx, {
+            "org_id": world.ids["a"], "name": "Corridor", "timetable_target": "class:7Б"})
+        db.session.commit()
+        pupils = list(db.session.scalars(select(PupilRow)))
+        cards = list(db.session.scalars(select(CardRow)))
+    # (IDs as short as "A1" could turn up inside a random poll key by chance: not checked.)
+    personal = {v for p in pupils for v in (p.surname, p.first_name, p.register_id)
+                if v and len(v) >= 4} | {c.number for c in cards}
+    assert {"Иванов", "Смирнова", "Орлова", "A-0001"} <= personal
+    client = app.test_client()
+    answer = client.get(f"{DEVICE}/manifest", headers=_auth(token))
+    assert answer.status_code == 200
+    doc = answer.get_json()
+    assert doc["timetable"] is not None and "7Б" in answer.get_data(as_text=True)
+    shown = answer.get_data(as_text=True)
+    for url in {m["url"] for m in doc.get("media", [])}:
+        shown += client.get(url, headers=_auth(token)).get_data(as_text=True)
+    leaked = sorted(v for v in personal if v in shown)
+    assert leaked == []
