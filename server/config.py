@@ -88,7 +88,8 @@ DEFAULTS: dict[str, Any] = {
     "BACKUP_KEEP_DAILY": 7,
     "BACKUP_KEEP_WEEKLY": 5,
     "BACKUP_KEEP_QUARTERLY": 12,
-    "BACKUP_MAX_AGE_HOURS": 26,
+    # 0: the backup job's interval (BACKUP_EVERY_HOURS) and two hours' grace, else 26.
+    "BACKUP_MAX_AGE_HOURS": 0,
     # Where backups go (`vitrina backup` without --to, and the backup job); empty means
     # <instance>/backups. On several nodes, a folder they share.
     "BACKUP_DIR": "",

@@ -54,12 +54,21 @@ def index() -> Any:
     if "admin" in by_role:
         last = ctx.session.scalars(select(AuditEvent).where(
             AuditEvent.action == "backup.made").order_by(AuditEvent.at.desc()).limit(1)).first()
-        limit = timedelta(hours=int(current_app.config["BACKUP_MAX_AGE_HOURS"]))
+        limit = timedelta(hours=backup_max_age_hours(current_app.config))
         backup = {"last": last, "late": last is None or utcnow() - last.at > limit,
                   "hours": int(limit.total_seconds() // 3600)}
     return render_template("dashboard.html", roles=roles, by_role=by_role, stats=stats,
                            recent=recent, backup=backup,
                            jobs=_jobs_view() if "admin" in by_role else None)
+
+
+def backup_max_age_hours(config: Any) -> float:
+    """How old the newest backup may be before admins are warned: BACKUP_MAX_AGE_HOURS,
+    else the backup job's interval and two hours' grace, else (no job) 26 hours."""
+    if float(config["BACKUP_MAX_AGE_HOURS"]) > 0:
+        return float(config["BACKUP_MAX_AGE_HOURS"])
+    every = float(config["BACKUP_EVERY_HOURS"])
+    return every + 2 if every > 0 else 26.0
 
 
 def _jobs_view() -> dict[str, Any]:

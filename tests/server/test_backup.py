@@ -229,3 +229,27 @@ def test_the_start_page_warns_admins_when_backups_are_late(
     other = app.test_client()
     AuthActions(other).login("content_manager")
     assert "backup" not in other.get("/").get_data(as_text=True).lower()
+
+
+def test_late_means_later_than_the_backup_schedule(app: Flask, world: World,
+                                                   tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from server.backup import back_up
+    from server.extensions import db
+    from server.models.audit import AuditEvent
+    from tests.conftest import AuthActions
+
+    back_up(app, tmp_path / "b")
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "backup.made")).one()
+        event.at = event.at - timedelta(hours=9)
+        db.session.commit()
+    client = app.test_client()
+    AuthActions(client).login("admin")
+    assert 'data-testid="backup-ok"' in client.get("/").get_data(as_text=True)  # daily job
+    app.config["BACKUP_EVERY_HOURS"] = 6                     # a job every 6 hours: late
+    assert 'data-testid="backup-late"' in client.get("/").get_data(as_text=True)
+    app.config["BACKUP_MAX_AGE_HOURS"] = 12                  # said outright
+    assert 'data-testid="backup-ok"' in client.get("/").get_data(as_text=True)
