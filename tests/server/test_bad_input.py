@@ -221,7 +221,7 @@ def test_database_unreachable_is_a_clear_503(tmp_path: object) -> None:
     assert r.status_code == 200  # the sign-in page needs no database
     r = client.post("/login", data={"username": "admin", "password": "whatever-123"})
     assert r.status_code == 503
-    assert "temporarily unavailable" in r.get_data(as_text=True)
+    assert "The database cannot be reached just now" in r.get_data(as_text=True)
     r = client.get("/api/v1/me", headers={"Authorization": "Bearer vit_x" + "y" * 40})
     assert r.status_code == 503
     assert r.get_json()["error"] == "unavailable"
