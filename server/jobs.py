@@ -49,42 +49,39 @@ class Job:
     run: Callable[[Flask], str]                  # does the work; a one-line summary
 
 
-def _in_app(app: Flask, fn: Callable[[], str]) -> str:
-    with app.app_context(), app.test_request_context():   # the session closes with them
-        return fn()
+def _committed(app: Flask, work: Callable[[Any], str], actor: str = "jobs") -> str:
+    """Run work(ctx) as the system in an app and request context (for translations),
+    commit, and return its summary; the session closes with the contexts."""
+    from server.services.context import system_ctx
+
+    with app.app_context(), app.test_request_context():
+        summary = work(system_ctx(db.session, actor))
+        db.session.commit()
+        return summary
 
 
 def _displays_check(app: Flask) -> str:
     from server.services import displays
 
-    def work() -> str:
-        went = displays.mark_dark(db.session, utcnow())
-        db.session.commit()
-        return f"{len(went)} displays went dark"
-    return _in_app(app, work)
+    return _committed(app, lambda ctx: f"{len(displays.mark_dark(ctx.session, utcnow()))} "
+                                       "displays went dark")
 
 
 def _signins_forget(app: Flask) -> str:
     from server.services import auth
-    from server.services.context import system_ctx
 
-    def work() -> str:
-        n = auth.forget_old_attempts(system_ctx(db.session, "jobs"))
-        db.session.commit()
-        return f"{n} old failed sign-ins forgotten"
-    return _in_app(app, work)
+    return _committed(app, lambda ctx: f"{auth.forget_old_attempts(ctx)} old failed "
+                                       "sign-ins forgotten")
 
 
 def _pupils_purge(app: Flask) -> str:
     from server.services import pupil_sync
-    from server.services.context import system_ctx
 
-    def work() -> str:
-        totals = pupil_sync.purge_expired(system_ctx(db.session, "retention"))
-        db.session.commit()
+    def work(ctx: Any) -> str:
+        totals = pupil_sync.purge_expired(ctx)
         return (f"{totals['pupils']} pupils past retention removed, "
                 f"{totals['run_files']} old sync files")
-    return _in_app(app, work)
+    return _committed(app, work, "retention")
 
 
 def _backup(app: Flask) -> str:
