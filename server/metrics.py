@@ -16,6 +16,7 @@ imported here only when the first app is set up.
 
 from __future__ import annotations
 
+import atexit
 import os
 import time
 from collections.abc import Iterator
@@ -81,6 +82,9 @@ def prepare_multiprocess() -> str:
         folder = tempfile.mkdtemp(prefix="vitrina-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
         _made_folder.append(folder)
+        maker = os.getpid()
+        # Removed when this process ends (not when a forked worker does).
+        atexit.register(lambda: server_stopped() if os.getpid() == maker else None)
     return folder
 
 

@@ -50,8 +50,11 @@ def start_helper(instance: Path, *command: str, env: dict[str, str] | None = Non
 @pass_state
 def demo(state: State, host: str, port: int, reset: bool, no_serve: bool) -> None:
     """Create an instance with demo data and serve it on http://HOST:PORT/."""
+    from server import metrics
     from server.demo import seed_demo
 
+    if not no_serve:
+        metrics.prepare_multiprocess()   # before seeding can import prometheus_client
     path = state.instance_path
     marker = path / DEMO_MARKER
     # QR codes of polls must lead phones to where this demo really listens.

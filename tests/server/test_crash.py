@@ -90,9 +90,12 @@ def _serve(app: Flask, tmp_path: Path, port: int, name: str, pause: str | None) 
     env = {"VITRINA_DATABASE_URL": app.config["DATABASE_URL"],
            "VITRINA_MEDIA_DIR": app.config["MEDIA_DIR"],
            "VITRINA_PHOTO_DIR": app.config["PHOTO_DIR"], "VITRINA_SECRET_KEY": "crash",
-           "VITRINA_ACCESS_LOG": "", "VITRINA_PAUSE_MARKER": str(tmp_path / "paused")}
+           "VITRINA_ACCESS_LOG": "", "VITRINA_PAUSE_MARKER": str(tmp_path / "paused"),
+           # A killed server cannot remove its metrics folder: keep it in the test's.
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"metrics-{name}")}
     if pause:
         env["VITRINA_PAUSE_AT"] = pause
+    (tmp_path / f"metrics-{name}").mkdir()
     proc = vitrina("--instance", str(tmp_path / "node"), "serve", "--bind", f"127.0.0.1:{port}",
                    "--workers", "1", "--threads", "4", env=env, log=tmp_path / f"{name}.log")
     wait_for_http(f"http://127.0.0.1:{port}/healthz", proc=proc, timeout=40)

@@ -50,6 +50,7 @@ def test_the_database_away_and_back(app: Flask, world: World, tmp_path: Path) ->
     try:
         wait_for_http(f"{base}/readyz", proc=proc, timeout=40)
         person = requests.Session()
+        person.headers["Accept-Language"] = "en"
         assert login(person, base, username_of("admin"), PASSWORD).status_code == 302
         assert person.get(f"{base}/", timeout=10).status_code == 200
         screen = {"Authorization": f"Bearer {screen_token}"}
