@@ -8,9 +8,6 @@ import os
 
 from server import metrics as _metrics
 
-# Workers add up their request counts through a shared folder (see server.metrics).
-_metrics.prepare_multiprocess()
-
 #: Address to listen on (VITRINA_BIND). Behind a reverse proxy keep it on 127.0.0.1.
 bind = os.environ.get("VITRINA_BIND", "127.0.0.1:8000")
 #: Worker processes (VITRINA_WORKERS): about one per core.
@@ -38,6 +35,11 @@ loglevel = os.environ.get("VITRINA_LOG_LEVEL", "info")
 #: Trust X-Forwarded-* only from the local reverse proxy.
 forwarded_allow_ips = os.environ.get("VITRINA_FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "vitrina"
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Before the first worker: the folder workers add up their metrics through."""
+    _metrics.prepare_multiprocess()
 
 
 def child_exit(server, worker):  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ imported here only when the first app is set up.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -68,17 +69,21 @@ def multiprocess_dir() -> str | None:
 _made_folder: list[str] = []
 
 
-def prepare_multiprocess() -> str:
-    """Make a fresh shared folder for this server's workers, unless one is set; call it
-    in the gunicorn master before any worker starts. Returns the folder."""
+def prepare_multiprocess() -> str | None:
+    """Make a fresh shared folder for this server's workers, unless one is set; call it in
+    the gunicorn master before any worker starts (gunicorn's on_starting hook). Returns the
+    folder, or None when this process has imported prometheus_client already (an embedding
+    process, tests): then each worker counts on its own."""
     import sys
     import tempfile
 
     folder = multiprocess_dir()
     if folder is None:
         if "prometheus_client" in sys.modules:
-            raise RuntimeError("prometheus_client was imported before the metrics folder "
-                               "was set up; the workers' counts would not add up")
+            logging.getLogger(__name__).warning(
+                "metrics: prometheus_client was imported before the server started; each "
+                "worker's /metrics shows its own counts only")
+            return None
         folder = tempfile.mkdtemp(prefix="vitrina-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
         _made_folder.append(folder)

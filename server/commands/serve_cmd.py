@@ -60,10 +60,6 @@ def check_schema(state: State) -> None:
 def serve(state: State, bind: str | None, workers: int | None, threads: int | None,
           dev: bool) -> None:
     """Serve Vitrina (gunicorn, settings in server/gunicorn_conf.py)."""
-    if not dev:
-        from server import metrics
-
-        metrics.prepare_multiprocess()   # before anything can import prometheus_client
     check_schema(state)
     if dev:
         host, _, port = (bind or "127.0.0.1:8000").rpartition(":")
