@@ -13,7 +13,7 @@ PUPIL_STATUSES = ("enrolled", "left")
 CARD_STATUSES = ("active", "blocked", "lost", "expired")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where a record was read: file and 1-based row (the header is row 1)."""
 
@@ -24,7 +24,7 @@ class Source:
         return f"{self.file}, row {self.row}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Consent:
     """Consent to use a pupil's photo: given or withdrawn, when, and how we know."""
 
@@ -33,7 +33,7 @@ class Consent:
     source: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pupil:
     """A pupil as the school register has them."""
 
@@ -56,7 +56,7 @@ class Pupil:
         return " ".join(p for p in (self.surname, self.first_name, self.patronymic) if p)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Card:
     """A card as the card system has it, with the holder data printed or stored on it."""
 
@@ -78,7 +78,7 @@ class Card:
         return " ".join(p for p in (self.surname, self.first_name, self.patronymic) if p)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PhotoInfo:
     """The newest usable photo Vitrina holds for a pupil."""
 

@@ -636,15 +636,17 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
 
 def _repeat_of_last(session: Any, school_id: int, shas: tuple[str, str], stamp: str
                     ) -> SyncRun | None:
-    """The run applied last, if it had these very files and nothing changed since."""
-    last = session.scalars(select(SyncRun).where(
+    """The run applied last, if it had these very files and nothing changed since. (Its
+    plan — a hundred thousand actions in a big school — is loaded only if it is one.)"""
+    last = session.execute(select(SyncRun.id, SyncRun.inputs, SyncRun.plan_state).where(
         SyncRun.school_id == school_id, SyncRun.status == "applied")
         .order_by(SyncRun.id.desc()).limit(1)).first()
     if last is None or not last.plan_state or last.plan_state.get("after") != stamp:
         return None
     if tuple(i["sha256"] for i in last.inputs) != shas:
         return None
-    return last
+    found: SyncRun | None = session.get(SyncRun, last.id)
+    return found
 
 
 def export_of(ctx: Ctx, run: SyncRun) -> SyncExport:
