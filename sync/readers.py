@@ -13,7 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 
+from sync.bulk import collector_paused
 from sync.records import Card, Consent, Pupil, Source
 from sync.rest import records_as_csv
 from sync.tables import Problem, ReadError, Table, read_table
@@ -147,11 +149,17 @@ def _rows(table: Table, columns: dict[str, int]) -> list[_Row]:
     """The rows with each wanted cell's spaces tidied (runs of spaces made one)."""
     out = []
     wanted = list(columns.items())
+    names = [name for name, _ in wanted]
+    getter = itemgetter(*(position for _, position in wanted))
+    # (itemgetter of one position gives the cell itself, of several a tuple)
+    pick: Callable[[list[str]], tuple[str, ...]] = (
+        (lambda cells: (getter(cells),)) if len(wanted) == 1 else getter)
+    strip = str.strip
     width = len(table.header)
     for number, cells in table.rows:
         count = len(cells)
         if count >= width:
-            values = {name: cells[position].strip() for name, position in wanted}
+            values = dict(zip(names, map(strip, pick(cells)), strict=True))
         else:
             values = {name: cells[position].strip() if position < count else ""
                       for name, position in wanted}
@@ -272,15 +280,17 @@ def _card(row: _Row) -> Card | None:
 def read_register(data: bytes, file: str = "register.csv",
                   mapping: Mapping[str, str] | None = None) -> list[Pupil]:
     """The pupils of a register export; ReadError with every problem if any."""
-    found = _read(data, file, REGISTER_COLUMNS, mapping or {},
-                  (("register_id",), ("surname", "full_name")), _pupil, "register_id",
-                  "pupils")
+    with collector_paused():
+        found = _read(data, file, REGISTER_COLUMNS, mapping or {},
+                      (("register_id",), ("surname", "full_name")), _pupil,
+                      "register_id", "pupils")
     return [p for p in found if isinstance(p, Pupil)]
 
 
 def read_cards(data: bytes, file: str = "cards.csv",
                mapping: Mapping[str, str] | None = None) -> list[Card]:
     """The cards of a card system's list; ReadError with every problem if any."""
-    found = _read(data, file, CARD_COLUMNS, mapping or {}, (("number",),), _card, "number",
-                  "cards")
+    with collector_paused():
+        found = _read(data, file, CARD_COLUMNS, mapping or {}, (("number",),), _card,
+                      "number", "cards")
     return [c for c in found if isinstance(c, Card)]

@@ -40,6 +40,7 @@ from server.rights import PUPIL_MANAGE, can
 from server.services import audit
 from server.services import photos as photo_service
 from server.services.context import Ctx, after_commit
+from sync.bulk import collector_paused
 from sync.export import build_export
 from sync.oneroster import is_oneroster, read_oneroster
 from sync.plan import (
@@ -372,6 +373,7 @@ def _store_plan(run: SyncRun, plan: SyncPlan) -> None:
 
 # --- planning --------------------------------------------------------------------------
 
+@collector_paused()
 def plan_run(ctx: Ctx, school_id: int, register: tuple[str, bytes], cards: tuple[str, bytes],
              confirm_missing: bool = False, progress: Progress = _quiet) -> SyncRun:
     """A dry run: read both files, plan, and keep the run (with its files) to apply later."""
@@ -436,6 +438,7 @@ def _inputs(ctx: Ctx, run: SyncRun) -> tuple[tuple[str, bytes], tuple[str, bytes
                                                               rows["cards"].data)
 
 
+@collector_paused()
 def replan(ctx: Ctx, run: SyncRun) -> SyncRun:
     """Plan a run again from its files (after people settled proposals or conflicts)."""
     if run.status != "planned":
@@ -525,6 +528,7 @@ def _sync_table(ctx: Ctx, model: Any, key: str, fields: tuple[str, ...],
     return len(new), len(changed)
 
 
+@collector_paused()
 def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
     """Apply a planned run in the caller's transaction; idempotent (the same files again
     write nothing but the run's own record)."""
