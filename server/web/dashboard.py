@@ -72,10 +72,12 @@ def backup_max_age_hours(config: Any) -> float:
 
 
 def _jobs_view() -> dict[str, Any]:
-    """The background jobs for admins: each with its last run, and which are failing or
-    late (none has run for twice its interval: nobody runs `vitrina jobs run`)."""
+    """The background jobs for admins: each with its last run; which failed last time,
+    which are late (ran before, but not for twice their interval), and whether none runs
+    at all (nobody runs `vitrina jobs run`). A job that never ran is not called late on
+    its own: the nodes that run jobs may have it switched off (JOBS_DISABLED)."""
     now = utcnow()
-    rows, failed, late = [], [], []
+    rows, failed, late, fresh = [], [], [], []
     for job, state, every in jobs.states(current_app):  # type: ignore[arg-type]
         rows.append({"job": job, "state": state, "every": every})
         if every is None:
@@ -83,8 +85,12 @@ def _jobs_view() -> dict[str, Any]:
         if state is not None and state.last_status == "failed":
             failed.append(job)
         last = state.last_started_at if state is not None else None
-        if last is None or now - last > every * 2 + timedelta(minutes=5):
+        if last is None:
+            continue
+        if now - last > every * 2 + timedelta(minutes=5):
             late.append(job)
+        else:
+            fresh.append(job)
     enabled = [r for r in rows if r["every"] is not None]
     return {"rows": rows, "failed": failed, "late": late,
-            "stopped": bool(enabled) and len(late) == len(enabled)}
+            "stopped": bool(enabled) and not fresh}

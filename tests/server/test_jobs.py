@@ -179,6 +179,21 @@ def test_admins_are_told_when_nobody_runs_the_jobs(
     assert "Note displays that went dark" in page
 
 
+def test_a_job_switched_off_where_jobs_run_is_not_called_late(
+        app: Flask, world: World, client: FlaskClient, auth: AuthActions) -> None:
+    """The demo's jobs process leaves the drop folders to its watchers (JOBS_DISABLED):
+    those jobs never run, and the web node, which cannot see that setting, must not
+    warn about them."""
+    app.config["JOBS_DISABLED"] = ["content.drop", "sync.drop"]
+    jobs.run_due(app)
+    app.config["JOBS_DISABLED"] = []
+    auth.login("admin")
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-testid="jobs-stopped"' not in page
+    assert 'data-testid="job-late"' not in page
+    assert page.count("Never ran") == 2
+
+
 def test_jobs_run_refuses_unknown_jobs_and_force_without_a_job(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["--instance", str(tmp_path), "jobs", "run", "--once",
