@@ -44,8 +44,7 @@ class UnchangedPolls:
         if answer is None:
             return self.wsgi(environ, start_response)
         etag = answer
-        metrics.count_poll("fast")
-        metrics.count_request(MANIFEST_RULE, "GET", 304, time.perf_counter() - started)
+        metrics.count_fast_poll(MANIFEST_RULE, time.perf_counter() - started)
         start_response("304 NOT MODIFIED", [
             ("ETag", etag), ("Cache-Control", "no-cache"),
             ("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
