@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime, utcnow
+from sync import stored
 
 
 class PupilRow(Base):
@@ -88,8 +89,8 @@ class SyncRun(Base):
     inputs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     #: Counts of the plan's actions by kind.
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
-    #: The plan's actions as data (what the UI lists and apply re-checks).
-    plan: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: The plan's actions, stored compactly (sync.stored); `plan` lists them.
+    plan_data: Mapped[Any] = mapped_column("plan", JSON, default=list)
     #: Whether the person confirmed a register missing many known pupils.
     confirm_missing: Mapped[bool] = mapped_column(Boolean, default=False)
     #: What the plan was made from: {"stamp": digest of the school's sync state, "waiting":
@@ -99,6 +100,17 @@ class SyncRun(Base):
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: What apply did: counts of writes and the actions left for a person, with why.
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+    @property
+    def plan(self) -> list[dict[str, Any]]:
+        """The plan's actions as dictionaries (what the UI lists; see sync.stored)."""
+        data = self.plan_data
+        cached = self.__dict__.get("_plan_of")
+        if cached is None or cached[0] is not data:
+            cached = (data, stored.actions_of(data))
+            self.__dict__["_plan_of"] = cached
+        return cached[1]
 
 
 class SyncInput(Base):

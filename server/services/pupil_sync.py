@@ -40,13 +40,14 @@ from server.rights import PUPIL_MANAGE, can
 from server.services import audit
 from server.services import photos as photo_service
 from server.services.context import Ctx, after_commit
+from sync import stored
 from sync.bulk import collector_paused
 from sync.export import build_export
 from sync.oneroster import is_oneroster, read_oneroster
 from sync.plan import (
     CARD_KINDS,
+    PERSON_KINDS,
     PUPIL_KINDS,
-    Action,
     Decisions,
     PlanError,
     Rules,
@@ -63,6 +64,10 @@ Progress = Callable[[str, int, int], None]
 PUPIL_FIELDS = ("surname", "first_name", "patronymic", "birth_date", "class_name",
                 "school_name", "status", "enrolled_on", "left_on", "consent_given",
                 "consent_on", "consent_source")
+#: Kinds a repeat of the last applied files no longer lists (applying it did them).
+_SETTLED_KINDS = frozenset(stored.KIND_INDEX[k] for k in CARD_KINDS | PUPIL_KINDS)
+#: Kinds apply needs of a stored plan: the card changes and what is left for a person.
+_APPLY_KINDS = CARD_KINDS | PERSON_KINDS
 CARD_FIELDS = ("pupil_register_id", "status", "issued_on", "surname", "first_name",
                "patronymic", "birth_date", "class_name", "photo")
 
@@ -349,25 +354,8 @@ def _plan_state(ctx: Ctx, school: Organisation, pupils: list[Pupil], cards: list
                   "waiting": waiting}
 
 
-def _action_in(d: dict[str, Any]) -> Action:
-    """An action as stored in a run, back as the planner made it."""
-    return Action(d["kind"], d["reason"], d["pupil_id"], d["card_number"],
-                  tuple(tuple(c) for c in d["changes"]), tuple(d["others"]))
-
-
-def action_out(action: Action) -> dict[str, Any]:
-    """An action as stored in a run and listed in the UI and the API."""
-    return {"kind": action.kind, "reason": action.reason, "pupil_id": action.pupil_id,
-            "card_number": action.card_number,
-            # Only card changes are tracked by key (until the card system shows them).
-            "key": action.key if action.kind in CARD_KINDS else None,
-            "changes": [list(c) for c in action.changes], "others": list(action.others),
-            "needs_person": action.needs_person,
-            "rows": [str(s) for s in action.sources]}
-
-
 def _store_plan(run: SyncRun, plan: SyncPlan) -> None:
-    run.plan = [action_out(a) for a in plan.actions]
+    run.plan_data = stored.encode(plan.actions)
     run.counts = plan.counts()
 
 
@@ -392,13 +380,13 @@ def plan_run(ctx: Ctx, school_id: int, register: tuple[str, bytes], cards: tuple
         # The same files as the run applied last, and nothing changed since: the plan is
         # that run's, less what applying it did (Vitrina's pupils follow the register now)
         # and its card changes, which now wait for the card system.
-        sent = {d["key"] for d in last.plan if d["kind"] in CARD_KINDS}
-        run.plan = [d for d in last.plan
-                    if d["kind"] not in CARD_KINDS and d["kind"] not in PUPIL_KINDS]
-        counts: dict[str, int] = {}
-        for d in run.plan:
-            counts[d["kind"]] = counts.get(d["kind"], 0) + 1
-        run.counts = counts
+        data = last.plan_data
+        tables = stored.tables_of(data)
+        sent = {stored.action_of(e, tables).key for e in data["actions"]
+                if stored.card_kind(e)}
+        run.plan_data = tables.stored([e for e in data["actions"]
+                                       if e[stored.KIND] not in _SETTLED_KINDS])
+        run.counts = stored.counts(run.plan_data)
         run.plan_state = {"stamp": stamp, "same_as": last.id,
                           "waiting": sorted(set(last.plan_state["waiting"]) | sent)}
     else:
@@ -538,7 +526,8 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
     school = school_for(ctx, run.school_id)
     session = ctx.session
     state = run.plan_state or {}
-    reuse = state.get("stamp") == state_stamp(session, school.id, run.confirm_missing)
+    reuse = state.get("stamp") == state_stamp(session, school.id, run.confirm_missing) \
+        and stored.is_stored(run.plan_data)
     # The database already holds exactly these files' pupils and cards when the run
     # repeats the files of the run applied last and nothing has changed since.
     settled = reuse and state.get("same_as") is not None
@@ -554,8 +543,10 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
     if reuse:
         # Nothing the plan depends on changed since the dry run: its actions stand (the
         # card changes and what a person must settle are all apply needs of them).
-        plan = SyncPlan(tuple(_action_in(d) for d in run.plan
-                              if d["kind"] in CARD_KINDS or d["needs_person"]))
+        data = run.plan_data
+        tables = stored.tables_of(data)
+        plan = SyncPlan(tuple(stored.action_of(e, tables) for e in data["actions"]
+                              if stored.KINDS[e[stored.KIND]] in _APPLY_KINDS))
         still = {a.key for a in plan.actions if a.kind in CARD_KINDS} | set(state["waiting"])
     else:
         plan, run.plan_state = _plan_state(ctx, school, pupils, found, known,
@@ -608,10 +599,7 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
                           lambda pid: photo_service.photo_bytes_of(session, school.id, pid))
     session.add(SyncExport(run_id=run.id, changes_csv=export.changes_csv,
                            photos_zip=export.photos_zip))
-    if not reuse and [(a["kind"], a["pupil_id"], a["card_number"], a["changes"],
-                       a["others"]) for a in run.plan] != [
-            (a.kind, a.pupil_id, a.card_number, [list(c) for c in a.changes],
-             list(a.others)) for a in plan.actions]:
+    if not reuse and run.plan_data != stored.encode(plan.actions):
         _store_plan(run, plan)      # something changed since the dry run
     run.status = "applied"
     run.applied_at = utcnow()
@@ -650,7 +638,7 @@ def _repeat_of_last(session: Any, school_id: int, shas: tuple[str, str], stamp: 
     if tuple(i["sha256"] for i in last.inputs) != shas:
         return None
     found: SyncRun | None = session.get(SyncRun, last.id)
-    return found
+    return found if found is not None and stored.is_stored(found.plan_data) else None
 
 
 def export_of(ctx: Ctx, run: SyncRun) -> SyncExport:
@@ -740,7 +728,7 @@ def purge_expired(ctx: Ctx, today: date | None = None) -> dict[str, int]:
         totals["run_files"] += session.execute(delete(SyncInput).where(
             SyncInput.run_id == run.id)).rowcount
         session.execute(delete(SyncExport).where(SyncExport.run_id == run.id))
-        run.plan = []       # its changes name pupils; the counts and report stay
+        run.plan_data = []      # its changes name pupils; the counts and report stay
         run.report = {k: v for k, v in run.report.items() if k != "left_for_a_person"}
     from server.services import photo_batches  # it builds on this module
 

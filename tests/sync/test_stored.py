@@ -1,0 +1,48 @@
+"""A plan as stored: compact, and read back as the same actions and listings."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sync import stored
+from sync.plan import plan_sync
+from sync.records import Card, Pupil, Source
+
+TODAY = date(2026, 11, 25)
+
+
+def _plan():  # type: ignore[no-untyped-def]
+    reg = [Pupil(f"R{i}", "Иванов", "Пётр", birth_date=date(2014, 3, i + 1), class_name="7Б",
+                 source=Source("register.csv", i + 2)) for i in range(5)]
+    cards = [Card("C0", "R0", surname="Иванов", first_name="Пётр",
+                  birth_date=date(2014, 3, 1), class_name="6Б", source=Source("cards.csv", 2)),
+             Card("C9", "R404", source=Source("cards.csv", 3))]
+    return plan_sync(reg, cards, today=TODAY, known=reg[1:])
+
+
+def test_a_stored_plan_reads_back_as_the_same_actions_and_listing() -> None:
+    plan = _plan()
+    data = json.loads(json.dumps(stored.encode(plan.actions)))     # as the database has it
+    tables = stored.tables_of(data)
+    assert tuple(stored.action_of(e, tables) for e in data["actions"]) == plan.actions
+    assert [stored.action_of(e, tables).sources for e in data["actions"]] == \
+        [a.sources for a in plan.actions]
+    listed = stored.actions_of(data)
+    assert listed == [stored.as_dict(a) for a in plan.actions]
+    update = next(d for d in listed if d["kind"] == "update_card")
+    assert update["key"] and update["rows"] == ["register.csv, row 2", "cards.csv, row 2"]
+    assert update["changes"] == [["class_name", "6Б", "7Б"]]
+    assert next(d for d in listed if d["kind"] == "conflict")["needs_person"]
+    assert stored.counts(data) == plan.counts()
+    # Each reason and file name is written once, however many actions share it.
+    assert len(data["reasons"]) == len({a.reason for a in plan.actions})
+    assert sorted(data["files"]) == ["cards.csv", "register.csv"]
+
+
+def test_a_plan_stored_in_the_earlier_form_still_reads() -> None:
+    listed = [stored.as_dict(a) for a in _plan().actions]
+    assert not stored.is_stored(listed)
+    assert stored.actions_of(listed) == listed
+    assert stored.counts(listed) == _plan().counts()
+    assert stored.actions_of([]) == [] and stored.counts(None) == {}
