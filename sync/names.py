@@ -43,3 +43,12 @@ def person_key(surname: str, first_name: str, birth_date: date | None) -> tuple[
     """What a fuzzy match compares: surname and first name normalised, and the birth date
     (the patronymic is left out: registers often lack it)."""
     return normalize_name(surname), normalize_name(first_name), birth_date
+
+
+def match_key(surname: str, first_name: str, birth_date: date | None) -> str | None:
+    """`person_key` as one string (stored with each pupil to find namesakes by index);
+    None without a birth date, which matching never guesses without."""
+    if birth_date is None:
+        return None
+    return "\x1f".join((normalize_name(surname), normalize_name(first_name),
+                        birth_date.isoformat()))

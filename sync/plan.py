@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import cached_property
 
@@ -104,6 +104,8 @@ class SyncPlan:
     """The actions, in the order of KINDS, then by pupil and card."""
 
     actions: tuple[Action, ...]
+    #: Numbers of the cards not linked to a pupil by a stable ID.
+    unplaced: frozenset[str] = field(default=frozenset(), compare=False)
 
     def counts(self) -> dict[str, int]:
         """How many actions of each kind (kinds without any left out)."""
@@ -136,6 +138,33 @@ def _srcs(*records: Pupil | Card | None) -> tuple[Source, ...]:
     return tuple([r.source for r in records if r is not None and r.source is not None])
 
 
+def check_missing(enrolled: int, missing: int, rules: Rules) -> None:
+    """PlanError if the register lacks too many of the pupils known as enrolled."""
+    if enrolled < rules.missing_check_from or not missing:
+        return
+    share = missing / enrolled
+    if share > rules.max_missing_share:
+        raise PlanError(
+            f"the register lacks {missing} of the {enrolled} pupils known as "
+            f"enrolled ({share:.0%}); is the export partial? Check the file, or confirm "
+            "that so many pupils have left")
+
+
+def whole_register(known: Iterable[Pupil], pupils: list[Pupil], delta: bool) -> list[Pupil]:
+    """The register to plan on: the file's, or for a delta the known pupils with the
+    delta's changes over them. A consent recorded in Vitrina stays when the register says
+    nothing about consent."""
+    before = {p.register_id: p for p in known}
+    pupils = [replace(p, consent=before[p.register_id].consent)
+              if p.consent is None and p.register_id in before
+              and before[p.register_id].consent is not None else p for p in pupils]
+    if not delta:
+        return pupils
+    merged = dict(before)
+    merged.update((p.register_id, p) for p in pupils)
+    return list(merged.values())
+
+
 class _Planner:
     def __init__(self, register: Sequence[Pupil], cards: Sequence[Card],
                  known: Sequence[Pupil], photos: Mapping[str, PhotoInfo],
@@ -145,6 +174,8 @@ class _Planner:
         self._by_person: dict[tuple[str, str, date | None], list[Pupil]] | None = None
         #: Pupils a card is proposed for: no new card until a person answers.
         self.proposed: set[str] = set()
+        #: Cards not linked by a stable ID (placed by a person's decision, or not at all).
+        self.unplaced: list[str] = []
         self.register: dict[str, Pupil] = {}
         for p in register:
             if p.register_id in self.register:
@@ -191,15 +222,8 @@ class _Planner:
 
     def _check_missing(self) -> None:
         enrolled = [p for p in self.known.values() if p.status == "enrolled"]
-        missing = [p for p in enrolled if p.register_id not in self.register]
-        if len(enrolled) < self.rules.missing_check_from or not missing:
-            return
-        share = len(missing) / len(enrolled)
-        if share > self.rules.max_missing_share:
-            raise PlanError(
-                f"the register lacks {len(missing)} of the {len(enrolled)} pupils known as "
-                f"enrolled ({share:.0%}); is the export partial? Check the file, or confirm "
-                "that so many pupils have left")
+        check_missing(len(enrolled), sum(1 for p in enrolled
+                                         if p.register_id not in self.register), self.rules)
 
     # --- who is who --------------------------------------------------------------------
 
@@ -245,6 +269,7 @@ class _Planner:
             if pid and (pid in register or pid in known):
                 cards_of[pid].append(card)
                 continue
+            self.unplaced.append(card.number)
             if card.number in confirmed and confirmed[card.number] in self.register:
                 pid = confirmed[card.number]
                 cards_of[pid].append(card)
@@ -260,9 +285,10 @@ class _Planner:
                          "until a person decides.", card_number=card.number,
                          sources=_srcs(card))
                 continue
-            found = [p for p in self._people().get(person_key(card.surname, card.first_name,
-                                                              card.birth_date), [])
-                     if (card.number, p.register_id) not in self.decisions.rejected]
+            found = sorted((p for p in self._people().get(
+                person_key(card.surname, card.first_name, card.birth_date), [])
+                if (card.number, p.register_id) not in self.decisions.rejected),
+                key=lambda p: p.register_id)
             if card.birth_date is None or not found:
                 self.add("conflict", "An active card with no register ID and no pupil of "
                          "its name and birth date.", card_number=card.number,
@@ -277,6 +303,10 @@ class _Planner:
                 self.add("propose_match", "Same name and birth date: is this the pupil's "
                          "card? A person confirms.", pupil_id=found[0].register_id,
                          card_number=card.number, sources=_srcs(card, found[0]))
+        # A pupil's cards by number: the plan does not depend on the rows' order.
+        for mine in cards_of.values():
+            if len(mine) > 1:
+                mine.sort(key=lambda c: c.number)
         return cards_of
 
     # --- one pupil ---------------------------------------------------------------------
@@ -382,4 +412,4 @@ def plan_sync(register: Iterable[Pupil], cards: Iterable[Card], *, today: date,
     actions = [a for a in planner.run()
                if not skip or a.kind not in CARD_KINDS or a.key not in skip]
     actions.sort(key=lambda a: (order[a.kind], a.pupil_id or "", a.card_number or ""))
-    return SyncPlan(tuple(actions))
+    return SyncPlan(tuple(actions), frozenset(planner.unplaced))

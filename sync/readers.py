@@ -200,6 +200,13 @@ def _read(data: bytes, file: str, known: dict[str, tuple[str, ...]],
     # A REST source's records (a JSON list) read like a file: row N is record N - 1.
     data = records_as_csv(data, file) or data
     table = read_table(data, file)
+    return _records(table, known, mapping, required, make, id_field, what)
+
+
+def _records(table: Table, known: dict[str, tuple[str, ...]], mapping: Mapping[str, str],
+             required: tuple[tuple[str, ...], ...], make: Callable[[_Row], object | None],
+             id_field: str, what: str) -> list[object]:
+    file = table.file
     columns, problems = _columns(table, known, mapping)
     for need in required:
         if not any(n in columns for n in need):
@@ -277,13 +284,16 @@ def _card(row: _Row) -> Card | None:
                 Source(row.table.file, row.number))
 
 
+_REGISTER = (REGISTER_COLUMNS, (("register_id",), ("surname", "full_name")), _pupil,
+             "register_id", "pupils")
+_CARDS = (CARD_COLUMNS, (("number",),), _card, "number", "cards")
+
+
 def read_register(data: bytes, file: str = "register.csv",
                   mapping: Mapping[str, str] | None = None) -> list[Pupil]:
     """The pupils of a register export; ReadError with every problem if any."""
     with collector_paused():
-        found = _read(data, file, REGISTER_COLUMNS, mapping or {},
-                      (("register_id",), ("surname", "full_name")), _pupil,
-                      "register_id", "pupils")
+        found = _read(data, file, _REGISTER[0], mapping or {}, *_REGISTER[1:])
     return [p for p in found if isinstance(p, Pupil)]
 
 
@@ -291,6 +301,25 @@ def read_cards(data: bytes, file: str = "cards.csv",
                mapping: Mapping[str, str] | None = None) -> list[Card]:
     """The cards of a card system's list; ReadError with every problem if any."""
     with collector_paused():
-        found = _read(data, file, CARD_COLUMNS, mapping or {}, (("number",),), _card,
-                      "number", "cards")
+        found = _read(data, file, _CARDS[0], mapping or {}, *_CARDS[1:])
     return [c for c in found if isinstance(c, Card)]
+
+
+def read_rows(what: str, table: Table, mapping: Mapping[str, str] | None = None
+              ) -> list[Pupil] | list[Card]:
+    """Some rows of a register ("register") or a card list ("cards") under their header,
+    each read as the whole file's reader would; ReadError with every problem if any."""
+    known, required, make, id_field, name = _REGISTER if what == "register" else _CARDS
+    if not table.rows:
+        return []
+    with collector_paused():
+        found = _records(table, known, mapping or {}, required, make, id_field, name)
+    return [r for r in found if isinstance(r, Pupil | Card)]  # type: ignore[return-value]
+
+
+def id_position(what: str, header: list[str], mapping: Mapping[str, str] | None = None
+                ) -> int | None:
+    """Which column holds a register's IDs or a card list's card numbers."""
+    known, _required, _make, id_field, _name = _REGISTER if what == "register" else _CARDS
+    columns, _problems = _columns(Table("", header), known, mapping or {})
+    return columns.get(id_field)

@@ -94,6 +94,18 @@ def decode(data: bytes, file: str) -> str:
     return text
 
 
+def delimiter_of(text: str) -> str:
+    """The separator a CSV text uses: of ; , and tab, the one its first line holds most."""
+    head = text[:65536]
+    lines = head.splitlines()
+    if len(head) < len(text):
+        lines = lines[:-1]      # (the last may be cut at the 64 KB)
+    header_line = next((ln for ln in lines if ln.strip()), None)
+    if header_line is None:
+        header_line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    return max(DELIMITERS, key=header_line.count)
+
+
 def read_table(data: bytes, file: str) -> Table:
     """The table in a CSV or XLSX file (the first sheet), header first."""
     if len(data) > MAX_BYTES:
@@ -103,9 +115,7 @@ def read_table(data: bytes, file: str) -> Table:
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(data, file)
     text = decode(data, file)
-    lines = text.splitlines()
-    header_line = next((ln for ln in lines if ln.strip()), "")
-    delimiter = max(DELIMITERS, key=header_line.count)
+    delimiter = delimiter_of(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     table: Table | None = None
     try:

@@ -15,10 +15,12 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,7 +32,8 @@ class PupilRow(Base):
     """A pupil of a school as the last applied register said."""
 
     __tablename__ = "pupils"
-    __table_args__ = (UniqueConstraint("school_id", "register_id", name="pupil_school_rid"),)
+    __table_args__ = (UniqueConstraint("school_id", "register_id", name="pupil_school_rid"),
+                      Index("pupil_school_match_key", "school_id", "match_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -48,6 +51,11 @@ class PupilRow(Base):
     consent_given: Mapped[bool | None] = mapped_column(Boolean)
     consent_on: Mapped[date | None] = mapped_column(Date())
     consent_source: Mapped[str] = mapped_column(String(100), default="")
+    #: Whether the last applied register listed the pupil (else known from earlier ones),
+    #: and their name and birth date as matching compares them (sync.names.match_key):
+    #: what lets the next run plan only what changed (sync.incremental).
+    listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    match_key: Mapped[str | None] = mapped_column(String(250))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

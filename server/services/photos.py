@@ -4,6 +4,7 @@ school's card administrators and admins."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -158,14 +159,16 @@ def photo_file(ctx: Ctx, photo_id: int) -> bytes:
     return store().path_for(photo.sha256, "jpeg").read_bytes()
 
 
-def current_photos(session: Any, school_id: int) -> dict[str, PhotoInfo]:
-    """Each pupil's current photo (by register ID), for the sync plan."""
-    rows = session.execute(select(PupilRow.register_id, PupilPhoto.sha256,
-                                  PupilPhoto.taken_on)
-                           .join(PupilPhoto, PupilPhoto.pupil_id == PupilRow.id)
-                           .where(PupilRow.school_id == school_id,
-                                  PupilPhoto.current.is_(True)))
-    return {rid: PhotoInfo(sha, taken) for rid, sha, taken in rows}
+def current_photos(session: Any, school_id: int, only: Collection[str] | None = None
+                   ) -> dict[str, PhotoInfo]:
+    """Each pupil's current photo (by register ID), for the sync plan; of the pupils
+    with these IDs only, if given."""
+    stmt = (select(PupilRow.register_id, PupilPhoto.sha256, PupilPhoto.taken_on)
+            .join(PupilPhoto, PupilPhoto.pupil_id == PupilRow.id)
+            .where(PupilRow.school_id == school_id, PupilPhoto.current.is_(True)))
+    if only is not None:
+        stmt = stmt.where(PupilRow.register_id.in_(list(only)))
+    return {rid: PhotoInfo(sha, taken) for rid, sha, taken in session.execute(stmt)}
 
 
 def photo_bytes_of(session: Any, school_id: int, register_id: str) -> bytes | None:

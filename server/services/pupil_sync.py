@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -40,9 +39,11 @@ from server.rights import PUPIL_MANAGE, can
 from server.services import audit
 from server.services import photos as photo_service
 from server.services.context import Ctx, after_commit
+from server.services.sync_incremental import plan_from_last
 from sync import stored
 from sync.bulk import collector_paused
 from sync.export import build_export
+from sync.names import match_key
 from sync.oneroster import is_oneroster, read_oneroster
 from sync.plan import (
     CARD_KINDS,
@@ -53,6 +54,7 @@ from sync.plan import (
     Rules,
     SyncPlan,
     plan_sync,
+    whole_register,
 )
 from sync.readers import CARD_COLUMNS, REGISTER_COLUMNS, read_cards, read_register
 from sync.records import Card, Consent, PhotoInfo, Pupil
@@ -63,7 +65,7 @@ from sync.tables import ReadError
 Progress = Callable[[str, int, int], None]
 PUPIL_FIELDS = ("surname", "first_name", "patronymic", "birth_date", "class_name",
                 "school_name", "status", "enrolled_on", "left_on", "consent_given",
-                "consent_on", "consent_source")
+                "consent_on", "consent_source", "listed", "match_key")
 #: Kinds a repeat of the last applied files no longer lists (applying it did them).
 _SETTLED_KINDS = frozenset(stored.KIND_INDEX[k] for k in CARD_KINDS | PUPIL_KINDS)
 #: Kinds apply needs of a stored plan: the card changes and what is left for a person.
@@ -137,21 +139,6 @@ def _read_inputs(register: tuple[str, bytes], cards: tuple[str, bytes],
     if errors:
         raise Invalid(errors)
     return pupils, found, delta
-
-
-def whole_register(known: list[Pupil], pupils: list[Pupil], delta: bool) -> list[Pupil]:
-    """The register to plan on: the file's, or for a delta the known pupils with the
-    delta's changes over them. A consent recorded in Vitrina stays when the register says
-    nothing about consent."""
-    before = {p.register_id: p for p in known}
-    pupils = [replace(p, consent=before[p.register_id].consent)
-              if p.consent is None and p.register_id in before
-              and before[p.register_id].consent is not None else p for p in pupils]
-    if not delta:
-        return pupils
-    merged = dict(before)
-    merged.update((p.register_id, p) for p in pupils)
-    return list(merged.values())
 
 
 # --- column mappings -------------------------------------------------------------------
@@ -309,8 +296,12 @@ def _plan(ctx: Ctx, school: Organisation, pupils: list[Pupil], cards: list[Card]
                          decisions=decisions_of(session, school.id),
                          rules=_rules(confirm_missing))
     except PlanError as exc:
-        text = str(exc)
-        raise Invalid([FieldError("register", text[:1].upper() + text[1:] + ".")]) from None
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: PlanError) -> Invalid:
+    text = str(exc)
+    return Invalid([FieldError("register", text[:1].upper() + text[1:] + ".")])
 
 
 def state_stamp(session: Any, school_id: int, confirm_missing: bool) -> str:
@@ -351,7 +342,7 @@ def _plan_state(ctx: Ctx, school: Organisation, pupils: list[Pupil], cards: list
     plan = SyncPlan(tuple(a for a in whole.actions
                           if a.kind not in CARD_KINDS or a.key not in pending))
     return plan, {"stamp": stamp or state_stamp(ctx.session, school.id, confirm_missing),
-                  "waiting": waiting}
+                  "waiting": waiting, "unplaced": sorted(whole.unplaced)}
 
 
 def _store_plan(run: SyncRun, plan: SyncPlan) -> None:
@@ -363,20 +354,39 @@ def _store_plan(run: SyncRun, plan: SyncPlan) -> None:
 
 @collector_paused()
 def plan_run(ctx: Ctx, school_id: int, register: tuple[str, bytes], cards: tuple[str, bytes],
-             confirm_missing: bool = False, progress: Progress = _quiet) -> SyncRun:
-    """A dry run: read both files, plan, and keep the run (with its files) to apply later."""
+             confirm_missing: bool = False, progress: Progress = _quiet,
+             incremental: bool = True) -> SyncRun:
+    """A dry run: read both files, plan, and keep the run (with its files) to apply later.
+    (incremental=False plans everything even when only what changed could be planned.)"""
     school = school_for(ctx, school_id)
     progress("read", 0, 2)
     shas = (hashlib.sha256(register[1]).hexdigest(), hashlib.sha256(cards[1]).hexdigest())
     stamp = state_stamp(ctx.session, school.id, confirm_missing)
-    last = _repeat_of_last(ctx.session, school.id, shas, stamp)
+    last = _last_applied(ctx.session, school.id, stamp)
+    same = last is not None and tuple(i["sha256"] for i in last.inputs) == shas
     run = SyncRun(school_id=school.id, created_by_id=ctx.actor_id,
                   created_by_name=ctx.actor_name, confirm_missing=confirm_missing,
                   inputs=[{"role": role, "name": name, "size": len(data), "sha256": sha}
                           for (role, (name, data)), sha in zip(
                               (("register", register), ("cards", cards)), shas,
                               strict=True)])
-    if last is not None:
+    planned = None
+    if last is not None and not same and incremental:
+        # New files after an applied run, and nothing else changed since: plan what the
+        # files changed (sync.incremental), if that can be done exactly.
+        mappings = mappings_of(ctx.session, school.id)
+        try:
+            planned = plan_from_last(ctx.session, school.id, last, register, cards, mappings,
+                                     today=date.today(),
+                                     decisions=decisions_of(ctx.session, school.id),
+                                     rules=_rules(confirm_missing))
+        except PlanError as exc:
+            raise _invalid(exc) from None
+    if planned is not None and last is not None:
+        run.plan_data, run.counts = planned.plan, planned.counts
+        run.plan_state = {"stamp": stamp, "from": last.id, "waiting": planned.waiting,
+                          "unplaced": planned.unplaced, "scope": planned.scope}
+    elif last is not None and same:
         # The same files as the run applied last, and nothing changed since: the plan is
         # that run's, less what applying it did (Vitrina's pupils follow the register now)
         # and its card changes, which now wait for the card system.
@@ -388,7 +398,8 @@ def plan_run(ctx: Ctx, school_id: int, register: tuple[str, bytes], cards: tuple
                                        if e[stored.KIND] not in _SETTLED_KINDS])
         run.counts = stored.counts(run.plan_data)
         run.plan_state = {"stamp": stamp, "same_as": last.id,
-                          "waiting": sorted(set(last.plan_state["waiting"]) | sent)}
+                          "waiting": sorted(set(last.plan_state["waiting"]) | sent),
+                          "unplaced": last.plan_state.get("unplaced", [])}
     else:
         pupils, found, delta = read_inputs(register, cards,
                                            mappings_of(ctx.session, school.id))
@@ -469,8 +480,10 @@ def decide(ctx: Ctx, run: SyncRun, verdict: str, register_id: str, card_number: 
 
 # --- applying --------------------------------------------------------------------------
 
-def _pupil_values(p: Pupil, school_id: int) -> dict[str, Any]:
+def _pupil_values(p: Pupil, school_id: int, listed: bool = True) -> dict[str, Any]:
     return {"school_id": school_id, "register_id": p.register_id, "surname": p.surname,
+            "listed": listed, "match_key": match_key(p.surname, p.first_name, p.birth_date)
+            if listed else None,
             "first_name": p.first_name, "patronymic": p.patronymic,
             "birth_date": p.birth_date, "class_name": p.class_name, "school_name": p.school,
             "status": p.status, "enrolled_on": p.enrolled_on, "left_on": p.left_on,
@@ -559,7 +572,7 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
         wanted = {p.register_id: _pupil_values(p, school.id) for p in pupils}
         for p in known:
             if p.register_id not in wanted:
-                values = _pupil_values(p, school.id)
+                values = _pupil_values(p, school.id, listed=False)
                 if values["status"] == "enrolled":
                     values.update(status="left", left_on=today)
                 wanted[p.register_id] = values
@@ -626,16 +639,14 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
     return run
 
 
-def _repeat_of_last(session: Any, school_id: int, shas: tuple[str, str], stamp: str
-                    ) -> SyncRun | None:
-    """The run applied last, if it had these very files and nothing changed since. (Its
-    plan — a hundred thousand actions in a big school — is loaded only if it is one.)"""
-    last = session.execute(select(SyncRun.id, SyncRun.inputs, SyncRun.plan_state).where(
+def _last_applied(session: Any, school_id: int, stamp: str) -> SyncRun | None:
+    """The run applied last, if nothing has changed since (its "after" stamp holds) and
+    its plan is stored in the current form. (Its plan — a hundred thousand actions in a
+    big school — is loaded only if it is one.)"""
+    last = session.execute(select(SyncRun.id, SyncRun.plan_state).where(
         SyncRun.school_id == school_id, SyncRun.status == "applied")
         .order_by(SyncRun.id.desc()).limit(1)).first()
     if last is None or not last.plan_state or last.plan_state.get("after") != stamp:
-        return None
-    if tuple(i["sha256"] for i in last.inputs) != shas:
         return None
     found: SyncRun | None = session.get(SyncRun, last.id)
     return found if found is not None and stored.is_stored(found.plan_data) else None
