@@ -14,7 +14,8 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from dataclasses import dataclass, field
-from operator import eq, itemgetter, methodcaller
+from itertools import compress
+from operator import itemgetter, methodcaller, ne
 
 from sync.rest import records_as_csv
 from sync.tables import ReadError, decode, delimiter_of
@@ -102,13 +103,13 @@ class LineDiff:
 
 def _lines(data: bytes, file: str) -> Lines | None:
     data = records_as_csv(data, file) or data
-    if data.startswith(b"PK\x03\x04") or not data.strip():
+    if data.startswith(b"PK\x03\x04") or not data or data.isspace():
         return None
     try:
         text = decode(data, file)
     except ReadError:
         return None
-    if "\x00" in text or text.count("\r") != text.count("\r\n"):
+    if "\x00" in text or ("\r" in text and text.count("\r") != text.count("\r\n")):
         return None
     if "\r" in text:
         text = text.replace("\r\n", "\n")
@@ -143,16 +144,25 @@ def diff_lines(old: bytes, new: bytes, old_file: str = "old.csv", new_file: str 
                                                                   len(old_set)):
         return None
 
-    def changed(lines: Lines, rows: list[str], other: set[str]
+    # Lines that differ at the same index (in C), and the longer file's tail: where the
+    # changes are, when rows were changed in place or added at the end (the usual day).
+    shorter = min(len(old_rows), len(new_rows))
+    moved_at = list(compress(range(shorter), map(ne, old_rows, new_rows)))
+    new_at = moved_at + list(range(shorter, len(new_rows)))
+    old_at = moved_at + list(range(shorter, len(old_rows)))
+    # Every line not added (unchanged rows, blank lines) at its old index: the rows kept
+    # their numbers. (Blank lines that moved make this say no: only slower.)
+    same_rows = before.header_at == after.header_at and all(
+        new_rows[i] not in old_set for i in new_at)
+
+    def changed(lines: Lines, rows: list[str], at: list[int], other: set[str]
                 ) -> list[tuple[int, list[str]]]:
         start = lines.header_at + 2
-        return [(n, lines.cells(line)) for n, line in enumerate(rows, start=start)
-                if line not in other and not lines.blank(line)]
+        if len(at) > len(rows) // 4:        # much moved: the whole file, by set
+            at = range(len(rows))           # type: ignore[assignment]
+        return [(i + start, lines.cells(rows[i])) for i in at
+                if rows[i] not in other and not lines.blank(rows[i])]
 
-    added = changed(after, new_rows, old_set)
-    removed = changed(before, old_rows, new_set)
-    # Every line not added (unchanged rows and blank lines) at its old index: the rows
-    # kept their numbers. (Blank lines that moved make this say no: only slower.)
-    same_rows = before.header_at == after.header_at and \
-        sum(map(eq, old_rows, new_rows)) == len(new_rows) - len(added)
+    added = changed(after, new_rows, new_at, old_set)
+    removed = changed(before, old_rows, old_at, new_set)
     return LineDiff(before, after, added, removed, same_rows)

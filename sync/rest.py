@@ -11,6 +11,7 @@ its keys are matched as column names are (`id`, `surname`, `фамилия`, …
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,8 @@ import requests
 
 #: Tries per page (the first and the retries), and the pause before each retry.
 TRIES = 4
+#: What a JSON list of records (or a page object) starts with.
+_JSON_START = re.compile(rb"\s*[\[{]")
 BACKOFF = (0.5, 1.0, 2.0)
 TIMEOUT = 30.0
 #: A source that keeps sending pages past this many is refused (a loop, or the wrong URL).
@@ -100,8 +103,7 @@ def fetch_all(url: str, auth_header: str = "", timeout: float = TIMEOUT,
 
 def records_as_csv(data: bytes, file: str) -> bytes | None:
     """A JSON list of records as CSV text the readers take (None if data is not one)."""
-    text = data.lstrip()[:1]
-    if text not in (b"[", b"{"):
+    if not _JSON_START.match(data):
         return None
     try:
         records = json.loads(data.decode("utf-8"))

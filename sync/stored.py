@@ -17,7 +17,10 @@ A plan stored before this format (a list of those dictionaries) still reads.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sync.plan import CARD_KINDS, KINDS, PERSON_KINDS, Action
@@ -72,6 +75,23 @@ def sort_key(entry: list[Any]) -> tuple[int, str, str]:
     return entry[KIND], entry[PUPIL] or "", entry[CARD] or ""
 
 
+def merged(entries: list[list[Any]], more: list[list[Any]]) -> list[list[Any]]:
+    """Two lists of stored actions, each in the plan's order, as one in that order (the
+    few of `more` put into the many of `entries` where they belong)."""
+    if not more:
+        return entries
+    more = sorted(more, key=sort_key)
+    at = [bisect_right(entries, sort_key(e), key=sort_key) for e in more]
+    out: list[list[Any]] = []
+    start = 0
+    for position, entry in zip(at, more, strict=True):
+        out += entries[start:position]
+        out.append(entry)
+        start = position
+    out += entries[start:]
+    return out
+
+
 def encode(actions: Iterable[Action]) -> dict[str, Any]:
     """A plan's actions (in the plan's order), stored."""
     tables = Tables()
@@ -89,10 +109,8 @@ def counts(data: Any) -> dict[str, int]:
         for d in data or ():
             out[d["kind"]] = out.get(d["kind"], 0) + 1
         return out
-    tally = [0] * len(KINDS)
-    for e in data["actions"]:
-        tally[e[KIND]] += 1
-    return {KINDS[i]: n for i, n in enumerate(tally) if n}
+    tally = Counter(map(itemgetter(KIND), data["actions"]))
+    return {KINDS[i]: tally[i] for i in range(len(KINDS)) if tally[i]}
 
 
 def action_of(entry: list[Any], tables: Tables) -> Action:

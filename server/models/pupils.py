@@ -33,7 +33,10 @@ class PupilRow(Base):
 
     __tablename__ = "pupils"
     __table_args__ = (UniqueConstraint("school_id", "register_id", name="pupil_school_rid"),
-                      Index("pupil_school_match_key", "school_id", "match_key"))
+                      Index("pupil_school_match_key", "school_id", "match_key"),
+                      # (what a sync run's state stamp and plan count, from the index alone)
+                      Index("pupil_school_updated", "school_id", "updated_at"),
+                      Index("pupil_school_status", "school_id", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -64,7 +67,8 @@ class CardRow(Base):
     """A card as the card system's last list said (a mirror; changes go out by export)."""
 
     __tablename__ = "cards"
-    __table_args__ = (UniqueConstraint("school_id", "number", name="card_school_number"),)
+    __table_args__ = (UniqueConstraint("school_id", "number", name="card_school_number"),
+                      Index("card_school_pupil", "school_id", "pupil_register_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
