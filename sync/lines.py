@@ -15,20 +15,25 @@ import csv
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import compress
-from operator import itemgetter, methodcaller, ne
+from operator import methodcaller, ne
 
 from sync.rest import records_as_csv
-from sync.tables import ReadError, decode, delimiter_of
+from sync.tables import MAX_BYTES, ReadError, decoded, delimiter_of
 
 #: What a blank line may hold besides cells' spaces: separators and quotes.
 _BLANKISH = " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0;,\""
+#: Codecs whose bytes are compared as they are (others are compared as UTF-8).
+_BYTE_CODECS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "cp1251": "cp1251"}
 
 
 @dataclass
 class Lines:
-    """One CSV export as lines: the header's row, its cells, and every line."""
+    """One CSV export as lines of bytes in one codec (compared as they are, decoded
+    only where they differ), and where its header is."""
 
-    text_lines: list[str]
+    raw: list[bytes]
+    #: The codec of `raw` ("utf-8" or "cp1251").
+    codec: str
     delimiter: str
     #: 0-based index of the header's line.
     header_at: int
@@ -37,7 +42,10 @@ class Lines:
 
     @property
     def header(self) -> list[str]:
-        return [c.strip() for c in self.cells(self.text_lines[self.header_at])]
+        return [c.strip() for c in self.cells(self.line(self.header_at))]
+
+    def line(self, index: int) -> str:
+        return self.raw[index].decode(self.codec)
 
     def cells(self, line: str) -> list[str]:
         if '"' in line:
@@ -50,6 +58,13 @@ class Lines:
         if rest and not rest[0].isspace():
             return False        # a character that is neither lands in a cell
         return not "".join(self.cells(line)).strip()
+
+    def first_cells(self, start: int) -> list[str]:
+        """The first cell of every line from index start on, as far as the first
+        separator (cut and decoded in few steps of C)."""
+        d = self.delimiter.encode(self.codec)
+        firsts = [line.partition(d)[0] for line in self.raw[start:]]
+        return b"\n".join(firsts).decode(self.codec).split("\n") if firsts else []
 
 
 @dataclass
@@ -71,9 +86,8 @@ class LineDiff:
         if self.same_rows:
             return old_row
         if self._moved is None:
-            at = {line: n for n, line in enumerate(self.new.text_lines, start=1)}
-            self._moved = {n: at.get(line, 0)
-                           for n, line in enumerate(self.old.text_lines, start=1)}
+            at = {line: n for n, line in enumerate(self.new.raw, start=1)}
+            self._moved = {n: at.get(line, 0) for n, line in enumerate(self.old.raw, start=1)}
         return self._moved[old_row]
 
     def rows_by(self, position: int) -> dict[str, int]:
@@ -82,18 +96,16 @@ class LineDiff:
         if position not in self._rows_by:
             new = self.new
             start = new.header_at + 1
-            lines = new.text_lines[start:]
-            # The cell of each line, cut out in C (a line too short gives "").
             if position == 0:
-                cells = list(map(itemgetter(0), map(methodcaller("partition", new.delimiter),
-                                                    lines)))
-            else:
+                cells = new.first_cells(start)
+            else:   # cut out in C (a line too short gives "")
+                lines = [line.decode(new.codec) for line in new.raw[start:]]
                 parts = map(methodcaller("split", new.delimiter, position + 1), lines)
                 cells = [p[position] if len(p) > position else "" for p in parts]
             if new.quoted:
-                for i, line in enumerate(lines):
-                    if '"' in line:
-                        found = new.cells(line)
+                for i, raw in enumerate(new.raw[start:]):
+                    if b'"' in raw:
+                        found = new.cells(new.line(start + i))
                         cells[i] = found[position] if len(found) > position else ""
             self._rows_by[position] = dict(zip(map(str.strip, cells),
                                                range(start + 1, start + 1 + len(cells)),
@@ -103,45 +115,71 @@ class LineDiff:
 
 def _lines(data: bytes, file: str) -> Lines | None:
     data = records_as_csv(data, file) or data
-    if data.startswith(b"PK\x03\x04") or not data or data.isspace():
+    if data.startswith(b"PK\x03\x04") or not data or data.isspace() or len(data) > MAX_BYTES:
         return None
     try:
-        text = decode(data, file)
+        text, codec = decoded(data, file)
     except ReadError:
         return None
-    if "\x00" in text or ("\r" in text and text.count("\r") != text.count("\r\n")):
+    if codec in _BYTE_CODECS:
+        body = data[3:] if codec == "utf-8-sig" else data
+    else:
+        body = text.encode("utf-8")
+    codec = _BYTE_CODECS.get(codec, "utf-8")
+    if b"\x00" in body:
         return None
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    delimiter = delimiter_of(text)
-    found = Lines(lines, delimiter, -1, '"' in text)
-    if '"' in text and any(line.count('"') % 2 for line in lines if '"' in line):
+    if b"\r" in body:
+        if body.count(b"\r") != body.count(b"\r\n"):
+            return None     # a lone CR ends a line for the reader
+        body = body.replace(b"\r\n", b"\n")
+    raw = body.split(b"\n")
+    if raw and raw[-1] == b"":
+        raw.pop()
+    quoted = b'"' in body
+    if quoted and any(line.count(b'"') % 2 for line in raw if b'"' in line):
         return None     # a quoted cell over several lines: only the reader can tell
-    found.header_at = next((i for i, line in enumerate(lines) if not found.blank(line)), -1)
+    found = Lines(raw, codec, delimiter_of(text), -1, quoted)
+    found.header_at = next((i for i in range(len(raw)) if not found.blank(found.line(i))),
+                           -1)
     return found if found.header_at >= 0 else None
 
 
-def _duplicated(lines: Lines, rows: list[str], distinct: int) -> bool:
+def _in_codec(lines: Lines, codec: str) -> bool:
+    """Re-encode lines into codec (False if a line cannot be)."""
+    if lines.codec != codec:
+        try:
+            lines.raw = [line.decode(lines.codec).encode(codec) for line in lines.raw]
+        except UnicodeEncodeError:
+            return False
+        lines.codec = codec
+    return True
+
+
+def _duplicated(lines: Lines, rows: list[bytes], distinct: int) -> bool:
     if distinct == len(rows):
         return False
-    return any(n > 1 and not lines.blank(line) for line, n in Counter(rows).items())
+    return any(n > 1 and not lines.blank(line.decode(lines.codec))
+               for line, n in Counter(rows).items())
 
 
 def diff_lines(old: bytes, new: bytes, old_file: str = "old.csv", new_file: str = "new.csv",
                ) -> LineDiff | None:
     """The rows that differ between two exports (see the module's note), or None."""
-    before, after = _lines(old, old_file), _lines(new, new_file)
+    after = _lines(new, new_file)
+    before = after if old == new else _lines(old, old_file)     # (the card list, often)
     if before is None or after is None or before.delimiter != after.delimiter or \
-            before.text_lines[before.header_at] != after.text_lines[after.header_at]:
+            not _in_codec(before, after.codec) or \
+            before.raw[before.header_at] != after.raw[after.header_at]:
         return None
-    old_rows = before.text_lines[before.header_at + 1:]
-    new_rows = after.text_lines[after.header_at + 1:]
-    old_set, new_set = set(old_rows), set(new_rows)
-    if _duplicated(after, new_rows, len(new_set)) or _duplicated(before, old_rows,
-                                                                  len(old_set)):
+    old_rows = before.raw[before.header_at + 1:]
+    new_rows = after.raw[after.header_at + 1:]
+    new_set = set(new_rows)
+    if _duplicated(after, new_rows, len(new_set)):
+        return None
+    if before is after:
+        return LineDiff(before, after, [], [], True)
+    old_set = set(old_rows)
+    if _duplicated(before, old_rows, len(old_set)):
         return None
 
     # Lines that differ at the same index (in C), and the longer file's tail: where the
@@ -155,13 +193,18 @@ def diff_lines(old: bytes, new: bytes, old_file: str = "old.csv", new_file: str 
     same_rows = before.header_at == after.header_at and all(
         new_rows[i] not in old_set for i in new_at)
 
-    def changed(lines: Lines, rows: list[str], at: list[int], other: set[str]
+    def changed(lines: Lines, rows: list[bytes], at: list[int], other: set[bytes]
                 ) -> list[tuple[int, list[str]]]:
         start = lines.header_at + 2
         if len(at) > len(rows) // 4:        # much moved: the whole file, by set
             at = range(len(rows))           # type: ignore[assignment]
-        return [(i + start, lines.cells(rows[i])) for i in at
-                if rows[i] not in other and not lines.blank(rows[i])]
+        at = [i for i in at if rows[i] not in other]
+        if not at:
+            return []
+        # Decoded together: one call, not one per line.
+        text = b"\n".join([rows[i] for i in at]).decode(lines.codec).split("\n")
+        return [(i + start, lines.cells(line)) for i, line in zip(at, text, strict=True)
+                if not lines.blank(line)]
 
     added = changed(after, new_rows, new_at, old_set)
     removed = changed(before, old_rows, old_at, new_set)

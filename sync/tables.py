@@ -65,16 +65,22 @@ def _fail(file: str, message: str, row: int = 0, column: str = "") -> ReadError:
 
 def decode(data: bytes, file: str) -> str:
     """The text of a CSV file, or a ReadError naming the trouble."""
+    return decoded(data, file)[0]
+
+
+def decoded(data: bytes, file: str) -> tuple[str, str]:
+    """The text of a CSV file and the codec it was in ("utf-8", "utf-8-sig", "utf-16" or
+    "cp1251"), or a ReadError naming the trouble."""
     if data.startswith(b"\xef\xbb\xbf"):
         body = data[3:]
         try:
-            return body.decode("utf-8")
+            return body.decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise _fail(file, f"The file says it is UTF-8 but byte {exc.start + 3} is not "
                         "UTF-8; save it again as UTF-8 or Windows-1251.") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             raise _fail(file, "The file says it is UTF-16 but is not; save it again as "
                         "UTF-8.") from None
@@ -82,7 +88,7 @@ def decode(data: bytes, file: str) -> str:
         raise _fail(file, "This is not a text file (it holds NUL bytes): export the "
                     "register as CSV or XLSX.")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
         if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
             raise _fail(file, "The file is cut short: it ends in the middle of a "
@@ -91,7 +97,7 @@ def decode(data: bytes, file: str) -> str:
     if "\ufffd" in text:
         raise _fail(file, "The file is neither UTF-8 nor Windows-1251 text; save it again "
                     "in one of them.")
-    return text
+    return text, "cp1251"
 
 
 def delimiter_of(text: str) -> str:

@@ -64,3 +64,20 @@ def test_no_answer_where_lines_and_rows_could_differ() -> None:
 def test_the_same_rows_in_another_encoding_are_the_same() -> None:
     diff = diff_lines(text(ROWS), ("\ufeff" + HEAD + "\n".join(ROWS) + "\n").encode())
     assert diff is not None and diff.added == [] and diff.removed == [] and diff.same_rows
+
+
+def test_an_identical_file_differs_in_nothing_unless_a_row_is_there_twice() -> None:
+    same = text(ROWS, end="\r\n")
+    diff = diff_lines(same, same)
+    assert diff is not None and diff.added == diff.removed == [] and diff.same_rows
+    assert diff.rows_by(0) == {"R1": 2, "R2": 3, "R3": 4}
+    assert diff.rows_by(4) == {"7Б": 2, "8А": 3, "9В": 4}    # the class, cut as the reader
+    twice = text([ROWS[0], ROWS[1], ROWS[0]])
+    assert diff_lines(twice, twice) is None
+
+
+def test_rows_another_encoding_cannot_hold_are_no_answer_not_an_error() -> None:
+    old = (HEAD + "R1;Иванов;Пётр 🙂;02.03.2014;7Б\n").encode()     # UTF-8 with an emoji
+    assert diff_lines(old, text(ROWS)) is None                   # the new one: cp1251
+    diff = diff_lines(text(ROWS), (HEAD + "\n".join(ROWS) + "\nR4;Ли;Ян 🙂;;1А\n").encode())
+    assert diff is not None and [c[2] for _n, c in diff.added] == ["Ян 🙂"]
