@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import date
+from itertools import compress
+from operator import not_, or_
 from typing import Any, Protocol
 
 from sync import stored
@@ -264,11 +266,10 @@ class _Incremental:
         return Planned(data, stored.counts(data), sorted(waiting), sorted(unplaced),
                        len(self.scope))
 
-    def _kept(self, numbers: set[str]) -> tuple[stored.Tables, list[list[Any]]]:
+    def _kept(self, numbers: set[str]) -> tuple[stored.Tables, stored.Columns]:
         """The last plan's actions outside the scope, at their new rows."""
         base = self.baseline.plan
-        scope = self.scope
-        kept = _outside(base["actions"], scope, numbers)
+        kept = _outside(base, self.scope, numbers)
         change, old = self.change, self.baseline
         roles = {old.register_file: (change.register_file, change.register_moved),
                  old.cards_file: (change.cards_file, change.cards_moved)}
@@ -279,40 +280,50 @@ class _Incremental:
         if same and len(roles) == 2:
             return stored.Tables(base["files"], base["reasons"]), kept
         tables = stored.Tables((), base["reasons"])
-        files = base["files"]
         index: list[tuple[int, Callable[[int], int] | None]] = []
-        for name in files:
+        for name in base["files"]:
             if name not in roles:
                 raise _GiveUp       # a row of a file neither role had
             new_name, moved = roles[name]
             index.append((tables.file(new_name), moved))
-        out = []
-        for e in kept:
-            rows = e[stored.ROWS]
-            if rows:
-                e = list(e)
-                new_rows: list[int] = []
-                for i in range(0, len(rows), 2):
-                    at, moved = index[rows[i]]
-                    new_rows += (at, moved(rows[i + 1]) if moved else rows[i + 1])
-                e[stored.ROWS] = new_rows
-            out.append(e)
-        return tables, out
+
+        def placed(file: int, row: int) -> tuple[int, int]:
+            at, moved = index[file]
+            return at, moved(row) if moved else row
+
+        files, rows = [], []
+        for file, row in zip(kept["file"], kept["row"], strict=True):
+            if file >= 0:
+                file, row = placed(file, row)
+            files.append(file)
+            rows.append(row)
+        extras: list[Any] = []
+        for extra in kept["extra"]:
+            if extra and extra[stored.MORE_ROWS]:
+                more = extra[stored.MORE_ROWS]
+                extra = [extra[stored.CHANGES], extra[stored.OTHERS],
+                         [n for j in range(0, len(more), 2)
+                          for n in placed(more[j], more[j + 1])]]
+            extras.append(extra)
+        return tables, {**kept, "file": files, "row": rows, "extra": extras}
 
 
-def _outside(entries: list[list[Any]], scope: set[str], numbers: set[str]
-             ) -> list[list[Any]]:
+def _outside(plan: dict[str, Any], scope: set[str], numbers: set[str]) -> stored.Columns:
     """The stored actions neither of a pupil in scope nor of one of these cards, nor of a
-    kind applying the last run did. (A hundred thousand of them: one pass, each action's
-    fields by position — 2 pupil, 3 card, 0 kind, 5 others, see sync.stored — touched
-    once while it is in the cache.)"""
-    return [e for e in entries if e[2] not in scope and e[3] not in numbers
-            and e[0] not in _SETTLED and (not e[5] or not _touches(e, scope, numbers))]
+    kind applying the last run did. (A hundred thousand of them: each column tested in
+    C, then the few actions with others in Python.)"""
+    drop = list(map(or_, map(or_, map(scope.__contains__, plan["pupil"]),
+                             map(numbers.__contains__, plan["card"])),
+                    map(_SETTLED.__contains__, plan["kind"])))
+    kinds, extras = plan["kind"], plan["extra"]
+    for i in compress(range(len(extras)), extras):      # (0 for most)
+        if not drop[i] and _touches(kinds[i], extras[i][stored.OTHERS], scope, numbers):
+            drop[i] = True
+    return stored.selected(stored.columns(plan), map(not_, drop))
 
 
-def _touches(entry: list[Any], scope: set[str], numbers: set[str]) -> bool:
-    others = entry[stored.OTHERS]
+def _touches(kind: int, others: list[str], scope: set[str], numbers: set[str]) -> bool:
     if not others:
         return False
-    within = numbers if entry[stored.KIND] in _OTHER_CARDS else scope
+    within = numbers if kind in _OTHER_CARDS else scope
     return any(o in within for o in others)

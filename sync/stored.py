@@ -1,36 +1,46 @@
-"""A plan as Vitrina stores it: compact, JSON-ready data.
+"""A plan as Vitrina stores it: compact, JSON-ready columns.
 
 A big school's plan holds 100,000 actions (a photo missing for each pupil, say). Stored
-as one JSON object per action that is 25 MB and a quarter of a second to write and again
-to read. Stored here, an action is a short list — its kind and reason by their index in
-the plan's tables, the pupil, the card, the changes, the others, and the rows it comes
-from as flat (file index, row) pairs — a sixth of the size, and several times faster
-both ways. `actions_of` gives the plan back as the dictionaries the UI, the API and the
-CLI list (`as_dict` is one of them).
+as one JSON object per action that is 25 MB, and a quarter of a second to write and again
+to read; as one short list per action it is still 100,000 lists to build, walk and
+collect. Stored here, the plan is a few columns, one value per action in each: its kind
+and reason by their index in the plan's tables, the pupil, the card, the file and row it
+comes from, and "extra" — 0 for most actions, else [changes, others, more rows as flat
+(file index, row) pairs]. A few lists of numbers and strings: small, and fast to read,
+filter and write. `actions_of` gives the plan back as the dictionaries the UI, the API
+and the CLI list (`as_dict` is one of them).
 
-    {"v": 2, "files": ["register.csv", "cards.csv"], "reasons": ["New in the register.", …],
-     "actions": [[kind index, reason index, pupil ID, card number, changes, others,
-                  [file index, row, file index, row, …]], …]}
+    {"v": 3, "files": ["register.csv", "cards.csv"], "reasons": ["New in the register.", …],
+     "kind": [kind index, …], "reason": [reason index, …], "pupil": [ID or null, …],
+     "card": [number or null, …], "file": [file index or -1, …], "row": [row, …],
+     "extra": [0 or [changes, others, [file index, row, …]], …]}
 
-A plan stored before this format (a list of those dictionaries) still reads.
+Plans stored in the earlier forms (version 2: one list per action; before it: a list of
+those dictionaries) still read.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from operator import itemgetter
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from itertools import compress
 from typing import Any
 
 from sync.plan import CARD_KINDS, KINDS, PERSON_KINDS, Action
 from sync.records import Source
 
-VERSION = 2
-#: Where each field sits in a stored action.
-KIND, REASON, PUPIL, CARD, CHANGES, OTHERS, ROWS = range(7)
+VERSION = 3
+#: The columns, each with one value per action.
+COLUMNS = ("kind", "reason", "pupil", "card", "file", "row", "extra")
+#: Where each column's value sits in an entry (one action as a tuple, see Tables.entry).
+KIND, REASON, PUPIL, CARD, FILE, ROW, EXTRA = range(7)
+#: Where each field sits in an action's "extra".
+CHANGES, OTHERS, MORE_ROWS = range(3)
 KIND_INDEX = {k: i for i, k in enumerate(KINDS)}
-_CARD_KIND_INDEXES = frozenset(KIND_INDEX[k] for k in CARD_KINDS)
+CARD_KIND_INDEXES = frozenset(KIND_INDEX[k] for k in CARD_KINDS)
+
+Columns = dict[str, list[Any]]
 
 
 class Tables:
@@ -56,74 +66,142 @@ class Tables:
             self.reasons.append(text)
         return at
 
-    def entry(self, action: Action) -> list[Any]:
-        """One action, stored."""
-        rows: list[int] = []
-        for s in action.sources:
-            rows += (self.file(s.file), s.row)
-        return [KIND_INDEX[action.kind], self.reason(action.reason), action.pupil_id,
-                action.card_number, [list(c) for c in action.changes], list(action.others),
-                rows]
+    def entry(self, action: Action) -> tuple[Any, ...]:
+        """One action as its value in each column."""
+        sources = action.sources
+        file, row = (self.file(sources[0].file), sources[0].row) if sources else (-1, 0)
+        more: list[int] = []
+        for s in sources[1:]:
+            more += (self.file(s.file), s.row)
+        extra: Any = 0
+        if action.changes or action.others or more:
+            extra = [[list(c) for c in action.changes], list(action.others), more]
+        return (KIND_INDEX[action.kind], self.reason(action.reason), action.pupil_id,
+                action.card_number, file, row, extra)
 
-    def stored(self, entries: list[list[Any]]) -> dict[str, Any]:
-        return {"v": VERSION, "files": self.files, "reasons": self.reasons,
-                "actions": entries}
+    def stored(self, columns: Columns) -> dict[str, Any]:
+        return {"v": VERSION, "files": self.files, "reasons": self.reasons, **columns}
+
+    def action(self, data: dict[str, Any], i: int) -> Action:
+        """The stored plan's i-th action as the planner made it (its rows as sources)."""
+        extra = data["extra"][i]
+        changes: tuple[tuple[str, str, str], ...] = ()
+        others: tuple[str, ...] = ()
+        sources: list[Source] = []
+        if data["file"][i] >= 0:
+            sources.append(Source(self.files[data["file"][i]], data["row"][i]))
+        if extra:
+            changes = tuple(tuple(c) for c in extra[CHANGES])
+            others = tuple(extra[OTHERS])
+            more = extra[MORE_ROWS]
+            sources += [Source(self.files[more[j]], more[j + 1])
+                        for j in range(0, len(more), 2)]
+        return Action(KINDS[data["kind"][i]], self.reasons[data["reason"][i]],
+                      data["pupil"][i], data["card"][i], changes, others, tuple(sources))
 
 
-def sort_key(entry: list[Any]) -> tuple[int, str, str]:
-    """The plan's order: by kind (as KINDS lists them), then pupil, then card."""
-    return entry[KIND], entry[PUPIL] or "", entry[CARD] or ""
+def columns_of(entries: Iterable[tuple[Any, ...]]) -> Columns:
+    """Entries (see Tables.entry) as columns."""
+    found = list(zip(*entries, strict=True))
+    if not found:
+        return {c: [] for c in COLUMNS}
+    return {c: list(values) for c, values in zip(COLUMNS, found, strict=True)}
 
 
-def merged(entries: list[list[Any]], more: list[list[Any]]) -> list[list[Any]]:
-    """Two lists of stored actions, each in the plan's order, as one in that order (the
-    few of `more` put into the many of `entries` where they belong)."""
+def columns(data: dict[str, Any]) -> Columns:
+    """A stored plan's columns (the lists themselves, not copies)."""
+    return {c: data[c] for c in COLUMNS}
+
+
+def selected(cols: Columns, keep: Iterable[bool]) -> Columns:
+    """The actions whose flag in keep is true (one flag per action)."""
+    keep = list(keep)
+    return {c: list(compress(values, keep)) for c, values in cols.items()}
+
+
+def merged(cols: Columns, more: list[tuple[Any, ...]]) -> Columns:
+    """Columns of actions in the plan's order (by kind as KINDS lists them, then pupil,
+    then card) with a few more entries put where they belong in that order."""
     if not more:
-        return entries
-    more = sorted(more, key=sort_key)
-    at = [bisect_right(entries, sort_key(e), key=sort_key) for e in more]
-    out: list[list[Any]] = []
-    start = 0
-    for position, entry in zip(at, more, strict=True):
-        out += entries[start:position]
-        out.append(entry)
-        start = position
-    out += entries[start:]
+        return cols
+    more = sorted(more, key=lambda e: (e[KIND], e[PUPIL] or "", e[CARD] or ""))
+    kinds, pupils, cards = cols["kind"], cols["pupil"], cols["card"]
+
+    def key(i: int) -> tuple[int, str, str]:
+        return kinds[i], pupils[i] or "", cards[i] or ""
+
+    at = []
+    for e in more:
+        # Within the actions of its kind (found without the key), by pupil and card.
+        lo, hi = bisect_left(kinds, e[KIND]), bisect_right(kinds, e[KIND])
+        at.append(bisect_right(range(len(kinds)), (e[KIND], e[PUPIL] or "", e[CARD] or ""),
+                               lo, hi, key=key))
+    out: Columns = {}
+    for position, name in enumerate(COLUMNS):
+        values = cols[name]
+        column: list[Any] = []
+        start = 0
+        for where, entry in zip(at, more, strict=True):
+            column += values[start:where]
+            column.append(entry[position])
+            start = where
+        column += values[start:]
+        out[name] = column
     return out
 
 
 def encode(actions: Iterable[Action]) -> dict[str, Any]:
     """A plan's actions (in the plan's order), stored."""
     tables = Tables()
-    return tables.stored([tables.entry(a) for a in actions])
+    return tables.stored(columns_of(tables.entry(a) for a in actions))
 
 
 def is_stored(data: Any) -> bool:
+    """Whether data is a plan stored in the current form."""
     return isinstance(data, dict) and data.get("v") == VERSION
+
+
+def current(data: Any) -> dict[str, Any] | None:
+    """A plan stored in version 2 or 3 in the current form (None for the oldest)."""
+    if is_stored(data):
+        return data     # type: ignore[no-any-return]
+    if not isinstance(data, dict) or data.get("v") != 2:
+        return None
+    tables = Tables(data["files"], data["reasons"])
+    entries = []
+    for kind, reason, pupil, card, changes, others, rows in data["actions"]:
+        extra = [changes, others, rows[2:]] if changes or others or len(rows) > 2 else 0
+        entries.append((kind, reason, pupil, card, rows[0] if rows else -1,
+                        rows[1] if rows else 0, extra))
+    return tables.stored(columns_of(entries))
 
 
 def counts(data: Any) -> dict[str, int]:
     """How many actions of each kind (kinds without any left out), in KINDS order."""
-    if not is_stored(data):
+    found = current(data)
+    if found is None:
         out: dict[str, int] = {}
         for d in data or ():
             out[d["kind"]] = out.get(d["kind"], 0) + 1
         return out
-    tally = Counter(map(itemgetter(KIND), data["actions"]))
+    tally = Counter(found["kind"])
     return {KINDS[i]: tally[i] for i in range(len(KINDS)) if tally[i]}
-
-
-def action_of(entry: list[Any], tables: Tables) -> Action:
-    """A stored action back as the planner made it (its rows as sources)."""
-    rows = entry[ROWS]
-    return Action(KINDS[entry[KIND]], tables.reasons[entry[REASON]], entry[PUPIL],
-                  entry[CARD], tuple(tuple(c) for c in entry[CHANGES]), tuple(entry[OTHERS]),
-                  tuple(Source(tables.files[rows[i]], rows[i + 1])
-                        for i in range(0, len(rows), 2)))
 
 
 def tables_of(data: dict[str, Any]) -> Tables:
     return Tables(data["files"], data["reasons"])
+
+
+def actions(data: dict[str, Any], kinds: Collection[str] | None = None) -> Iterator[Action]:
+    """A stored plan's actions (of these kinds only, if given), in the plan's order."""
+    tables = tables_of(data)
+    if kinds is None:
+        at: Iterable[int] = range(len(data["kind"]))
+    else:
+        wanted = {KIND_INDEX[k] for k in kinds}
+        at = [i for i, k in enumerate(data["kind"]) if k in wanted]
+    for i in at:
+        yield tables.action(data, i)
 
 
 def as_dict(action: Action) -> dict[str, Any]:
@@ -139,21 +217,23 @@ def as_dict(action: Action) -> dict[str, Any]:
 
 def actions_of(data: Any) -> list[dict[str, Any]]:
     """A stored plan's actions as dictionaries (see `as_dict`)."""
-    if not is_stored(data):
+    found = current(data)
+    if found is None:
         return list(data or ())
-    tables = tables_of(data)
+    tables = tables_of(found)
     files, reasons = tables.files, tables.reasons
     out = []
-    for e in data["actions"]:
-        kind, rows = KINDS[e[KIND]], e[ROWS]
-        key = action_of(e, tables).key if e[KIND] in _CARD_KIND_INDEXES else None
-        out.append({"kind": kind, "reason": reasons[e[REASON]], "pupil_id": e[PUPIL],
-                    "card_number": e[CARD], "key": key, "changes": e[CHANGES],
-                    "others": e[OTHERS], "needs_person": kind in PERSON_KINDS,
-                    "rows": [f"{files[rows[i]]}, row {rows[i + 1]}"
-                             for i in range(0, len(rows), 2)]})
+    for i, (k, reason, pupil, card, file, row, extra) in enumerate(zip(
+            *(found[c] for c in COLUMNS), strict=True)):
+        kind = KINDS[k]
+        rows = [f"{files[file]}, row {row}"] if file >= 0 else []
+        changes: list[Any] = []
+        others: list[Any] = []
+        if extra:
+            changes, others, more = extra
+            rows += [f"{files[more[j]]}, row {more[j + 1]}" for j in range(0, len(more), 2)]
+        key = tables.action(found, i).key if k in CARD_KIND_INDEXES else None
+        out.append({"kind": kind, "reason": reasons[reason], "pupil_id": pupil,
+                    "card_number": card, "key": key, "changes": changes, "others": others,
+                    "needs_person": kind in PERSON_KINDS, "rows": rows})
     return out
-
-
-def card_kind(entry: list[Any]) -> bool:
-    return entry[KIND] in _CARD_KIND_INDEXES

@@ -391,11 +391,9 @@ def plan_run(ctx: Ctx, school_id: int, register: tuple[str, bytes], cards: tuple
         # that run's, less what applying it did (Vitrina's pupils follow the register now)
         # and its card changes, which now wait for the card system.
         data = last.plan_data
-        tables = stored.tables_of(data)
-        sent = {stored.action_of(e, tables).key for e in data["actions"]
-                if stored.card_kind(e)}
-        run.plan_data = tables.stored([e for e in data["actions"]
-                                       if e[stored.KIND] not in _SETTLED_KINDS])
+        sent = {a.key for a in stored.actions(data, CARD_KINDS)}
+        run.plan_data = stored.tables_of(data).stored(stored.selected(
+            stored.columns(data), [k not in _SETTLED_KINDS for k in data["kind"]]))
         run.counts = stored.counts(run.plan_data)
         run.plan_state = {"stamp": stamp, "same_as": last.id,
                           "waiting": sorted(set(last.plan_state["waiting"]) | sent),
@@ -557,9 +555,7 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
         # Nothing the plan depends on changed since the dry run: its actions stand (the
         # card changes and what a person must settle are all apply needs of them).
         data = run.plan_data
-        tables = stored.tables_of(data)
-        plan = SyncPlan(tuple(stored.action_of(e, tables) for e in data["actions"]
-                              if stored.KINDS[e[stored.KIND]] in _APPLY_KINDS))
+        plan = SyncPlan(tuple(stored.actions(data, _APPLY_KINDS)))
         still = {a.key for a in plan.actions if a.kind in CARD_KINDS} | set(state["waiting"])
     else:
         plan, run.plan_state = _plan_state(ctx, school, pupils, found, known,

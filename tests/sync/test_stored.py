@@ -24,10 +24,10 @@ def _plan():  # type: ignore[no-untyped-def]
 def test_a_stored_plan_reads_back_as_the_same_actions_and_listing() -> None:
     plan = _plan()
     data = json.loads(json.dumps(stored.encode(plan.actions)))     # as the database has it
-    tables = stored.tables_of(data)
-    assert tuple(stored.action_of(e, tables) for e in data["actions"]) == plan.actions
-    assert [stored.action_of(e, tables).sources for e in data["actions"]] == \
-        [a.sources for a in plan.actions]
+    assert tuple(stored.actions(data)) == plan.actions
+    assert [a.sources for a in stored.actions(data)] == [a.sources for a in plan.actions]
+    assert tuple(stored.actions(data, {"conflict"})) == tuple(
+        a for a in plan.actions if a.kind == "conflict") != ()
     listed = stored.actions_of(data)
     assert listed == [stored.as_dict(a) for a in plan.actions]
     update = next(d for d in listed if d["kind"] == "update_card")
@@ -38,9 +38,31 @@ def test_a_stored_plan_reads_back_as_the_same_actions_and_listing() -> None:
     # Each reason and file name is written once, however many actions share it.
     assert len(data["reasons"]) == len({a.reason for a in plan.actions})
     assert sorted(data["files"]) == ["cards.csv", "register.csv"]
+    assert len(data["kind"]) == len(data["extra"]) == len(plan.actions)
 
 
-def test_a_plan_stored_in_the_earlier_form_still_reads() -> None:
+def test_actions_merged_into_a_plan_go_where_the_plan_orders_them() -> None:
+    plan = _plan()
+    tables = stored.Tables()
+    entries = [tables.entry(a) for a in plan.actions]
+    few = entries[1::3]
+    rest = stored.columns_of(e for e in entries if e not in few)
+    assert stored.merged(rest, few) == stored.columns_of(entries)
+    assert stored.merged(rest, []) is rest
+    keep = [k != stored.KIND_INDEX["conflict"] for k in rest["kind"]]
+    assert stored.counts(tables.stored(stored.selected(rest, keep))).get("conflict") is None
+
+
+def test_a_plan_stored_in_the_earlier_forms_still_reads() -> None:
+    plan = _plan()
+    tables = stored.Tables()
+    version_2 = {"v": 2, "files": tables.files, "reasons": tables.reasons, "actions": [
+        [e[0], e[1], e[2], e[3], *(e[6][:2] if e[6] else ([], [])),
+         ([e[4], e[5]] if e[4] >= 0 else []) + (e[6][2] if e[6] else [])]
+        for e in (tables.entry(a) for a in plan.actions)]}
+    assert not stored.is_stored(version_2)
+    assert stored.actions_of(version_2) == [stored.as_dict(a) for a in plan.actions]
+    assert stored.counts(version_2) == plan.counts()
     listed = [stored.as_dict(a) for a in _plan().actions]
     assert not stored.is_stored(listed)
     assert stored.actions_of(listed) == listed
