@@ -47,6 +47,8 @@ class Known:
     listed: bool
     #: Their `match_key` as that register had it (None if not listed, or no birth date).
     key: str | None
+    #: Their row in that register, if known.
+    row: int | None = None
 
 
 class State(Protocol):
@@ -58,7 +60,8 @@ class State(Protocol):
         """IDs of the pupils the last register listed whose `match_key` is one of keys."""
 
     def cards_of(self, ids: Collection[str]) -> list[Card]:
-        """The cards naming one of these register IDs."""
+        """The cards naming one of these register IDs. (Each card's source: its row in
+        the last applied list, if known; the file name does not matter.)"""
 
     def cards(self, numbers: Collection[str]) -> list[Card]: ...
 
@@ -93,9 +96,10 @@ class Change:
     #: The card rows added or changed, and those removed or changed (as they were).
     cards: list[Card]
     cards_gone: list[Card]
-    #: The new row of an unchanged pupil's or card's row (by register ID / card number).
-    register_row: Callable[[str], int | None]
-    card_row: Callable[[str], int | None]
+    #: The new row of an unchanged pupil's or card's row (by register ID / card number,
+    #: and the row it had, if known).
+    register_row: Callable[[str, int | None], int | None]
+    card_row: Callable[[str, int | None], int | None]
     #: Where an unchanged row of the old register / card list is in the new one.
     register_moved: Callable[[int], int] | None
     cards_moved: Callable[[int], int] | None
@@ -211,7 +215,7 @@ class _Incremental:
 
     def _placed(self, card: Card) -> Card:
         """An unchanged card with the row it now has."""
-        row = self.change.card_row(card.number)
+        row = self.change.card_row(card.number, card.source.row if card.source else None)
         if row is None:
             raise _GiveUp
         return replace(card, source=Source(self.change.cards_file, row))
@@ -229,7 +233,7 @@ class _Incremental:
                     p = replace(p, consent=was.pupil.consent)   # as whole_register does
                 out.append(p)
             elif self._in_register(pid):
-                row = self.change.register_row(pid)
+                row = self.change.register_row(pid, self.known[pid].row)
                 if row is None:
                     raise _GiveUp
                 out.append(replace(self.known[pid].pupil,

@@ -88,7 +88,19 @@ class LineDiff:
         if self._moved is None:
             at = {line: n for n, line in enumerate(self.new.raw, start=1)}
             self._moved = {n: at.get(line, 0) for n, line in enumerate(self.old.raw, start=1)}
-        return self._moved[old_row]
+        return self._moved.get(old_row, 0)
+
+    def row_of(self, key: str, position: int, hint: int | None = None) -> int | None:
+        """The new export's row whose (stripped) cell at position is key: where the old
+        export's row `hint` is now if that row holds it (checked), else looked up."""
+        if hint is not None:
+            row = self.new_row(hint)
+            new = self.new
+            if new.header_at + 1 < row <= len(new.raw):
+                cells = new.cells(new.line(row - 1))
+                if len(cells) > position and cells[position].strip() == key:
+                    return row
+        return self.rows_by(position).get(key)
 
     def rows_by(self, position: int) -> dict[str, int]:
         """The new export's row numbers by the (stripped) cell at `position` of each row

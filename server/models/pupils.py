@@ -59,6 +59,9 @@ class PupilRow(Base):
     #: what lets the next run plan only what changed (sync.incremental).
     listed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     match_key: Mapped[str | None] = mapped_column(String(250))
+    #: The pupil's row in that register (None if not listed): where an unchanged row is
+    #: in the next export, without reading it all (sync.incremental).
+    register_row: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -82,6 +85,8 @@ class CardRow(Base):
     birth_date: Mapped[date | None] = mapped_column(Date())
     class_name: Mapped[str] = mapped_column(String(16), default="")
     photo: Mapped[str] = mapped_column(String(200), default="")
+    #: The card's row in that list (see PupilRow.register_row).
+    list_row: Mapped[int | None] = mapped_column(Integer)
 
 
 class SyncRun(Base):

@@ -72,6 +72,9 @@ _SETTLED_KINDS = frozenset(stored.KIND_INDEX[k] for k in CARD_KINDS | PUPIL_KIND
 _APPLY_KINDS = CARD_KINDS | PERSON_KINDS
 CARD_FIELDS = ("pupil_register_id", "status", "issued_on", "surname", "first_name",
                "patronymic", "birth_date", "class_name", "photo")
+#: Where each pupil and card is in the last applied files: kept up to date, but a row
+#: that only moved is no change to report (nor to stamp as one).
+PUPIL_PLACE, CARD_PLACE = ("register_row",), ("list_row",)
 
 
 def _quiet(_step: str, _done: int, _total: int) -> None:
@@ -487,42 +490,51 @@ def _pupil_values(p: Pupil, school_id: int, listed: bool = True) -> dict[str, An
             "status": p.status, "enrolled_on": p.enrolled_on, "left_on": p.left_on,
             "consent_given": p.consent.given if p.consent else None,
             "consent_on": p.consent.on if p.consent else None,
-            "consent_source": p.consent.source if p.consent else ""}
+            "consent_source": p.consent.source if p.consent else "",
+            "register_row": p.source.row if listed and p.source else None}
 
 
 def _card_values(c: Card, school_id: int) -> dict[str, Any]:
     return {"school_id": school_id, "number": c.number, "pupil_register_id": c.pupil_id,
             "status": c.status, "issued_on": c.issued_on, "surname": c.surname,
             "first_name": c.first_name, "patronymic": c.patronymic, "birth_date": c.birth_date,
-            "class_name": c.class_name, "photo": c.photo}
+            "class_name": c.class_name, "photo": c.photo,
+            "list_row": c.source.row if c.source else None}
 
 
 def _sync_table(ctx: Ctx, model: Any, key: str, fields: tuple[str, ...],
                 wanted: dict[str, dict[str, Any]], school_id: int,
-                progress: Progress, step: str) -> tuple[int, int]:
+                progress: Progress, step: str, place: tuple[str, ...] = ()
+                ) -> tuple[int, int]:
     """Make the school's rows of model equal wanted (by key): insert, update what differs.
+    A row whose `place` fields alone differ is updated but not counted (nor stamped).
     Returns (inserted, updated)."""
     session = ctx.session
     t = model.__table__
+    width = len(fields)
     current = {row[1]: row for row in session.connection().execute(
-        select(t.c.id, t.c[key], *(t.c[f] for f in fields)).where(
+        select(t.c.id, t.c[key], *(t.c[f] for f in (*fields, *place))).where(
             t.c.school_id == school_id))}
-    new, changed = [], []
+    new, changed, moved = [], [], []
     stamp = {"updated_at": utcnow()} if hasattr(model, "updated_at") else {}
     for n, (k, values) in enumerate(wanted.items()):
         row = current.get(k)
         if row is None:
             new.append(values)
-        elif tuple(row[2:]) != tuple([values[f] for f in fields]):
-            changed.append({"row_id": row[0], **{f: values[f] for f in fields}, **stamp})
+        elif tuple(row[2:2 + width]) != tuple([values[f] for f in fields]):
+            changed.append({"row_id": row[0], **{f: values[f] for f in (*fields, *place)},
+                            **stamp})
+        elif tuple(row[2 + width:]) != tuple([values[f] for f in place]):
+            moved.append({"row_id": row[0], **{f: values[f] for f in place}})
         if n % 5000 == 0:
             progress(step, n, len(wanted))
     if new:
         session.execute(insert(model), new)
-    if changed:
-        stmt = update(model).where(model.id == bindparam("row_id")).values(
-            **{f: bindparam(f) for f in (*fields, *stamp)})
-        session.connection().execute(stmt, changed)
+    for rows, names in ((changed, (*fields, *place, *stamp)), (moved, place)):
+        if rows:
+            stmt = update(model).where(model.id == bindparam("row_id")).values(
+                **{f: bindparam(f) for f in names})
+            session.connection().execute(stmt, rows)
     progress(step, len(wanted), len(wanted))
     return len(new), len(changed)
 
@@ -573,11 +585,11 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
                     values.update(status="left", left_on=today)
                 wanted[p.register_id] = values
         made, changed = _sync_table(ctx, PupilRow, "register_id", PUPIL_FIELDS, wanted,
-                                    school.id, progress, "pupils")
+                                    school.id, progress, "pupils", PUPIL_PLACE)
         card_made, card_changed = _sync_table(
             ctx, CardRow, "number", CARD_FIELDS, {c.number: _card_values(c, school.id)
                                                   for c in found}, school.id, progress,
-            "cards")
+            "cards", CARD_PLACE)
         listed = {c.number for c in found}
         gone = [n for n in session.scalars(select(CardRow.number).where(
             CardRow.school_id == school.id)) if n not in listed]

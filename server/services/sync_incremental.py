@@ -24,7 +24,7 @@ from sync.lines import LineDiff, diff_lines
 from sync.oneroster import is_oneroster
 from sync.plan import Decisions, Rules
 from sync.readers import id_position, read_rows
-from sync.records import Card, Consent, PhotoInfo, Pupil
+from sync.records import Card, Consent, PhotoInfo, Pupil, Source
 from sync.tables import ReadError, Table
 
 #: Rows queried per statement (well under any database's bound-parameter limit).
@@ -53,10 +53,10 @@ class DatabaseState:
                     t.c.register_id, t.c.surname, t.c.first_name, t.c.patronymic,
                     t.c.birth_date, t.c.class_name, t.c.school_name, t.c.status,
                     t.c.enrolled_on, t.c.left_on, t.c.consent_given, t.c.consent_on,
-                    t.c.consent_source, t.c.listed, t.c.match_key).where(
+                    t.c.consent_source, t.c.listed, t.c.match_key, t.c.register_row).where(
                     t.c.school_id == self.school_id, t.c.register_id.in_(chunk))):
                 consent = Consent(bool(r[10]), r[11], r[12]) if r[10] is not None else None
-                out[r[0]] = Known(Pupil(*r[:10], consent), bool(r[13]), r[14])
+                out[r[0]] = Known(Pupil(*r[:10], consent), bool(r[13]), r[14], r[15])
         return out
 
     def listed_with(self, keys: Collection[str]) -> set[str]:
@@ -72,10 +72,12 @@ class DatabaseState:
         t = CardRow.__table__
         out = []
         for chunk in _chunks(values):
-            out += [Card(*r) for r in self.conn.execute(select(
-                t.c.number, t.c.pupil_register_id, t.c.status, t.c.issued_on, t.c.surname,
-                t.c.first_name, t.c.patronymic, t.c.birth_date, t.c.class_name, t.c.photo)
-                .where(t.c.school_id == self.school_id, column.in_(chunk)))]
+            out += [Card(*r[:10], source=None if r[10] is None else Source("", r[10]))
+                    for r in self.conn.execute(select(
+                        t.c.number, t.c.pupil_register_id, t.c.status, t.c.issued_on,
+                        t.c.surname, t.c.first_name, t.c.patronymic, t.c.birth_date,
+                        t.c.class_name, t.c.photo, t.c.list_row)
+                        .where(t.c.school_id == self.school_id, column.in_(chunk)))]
         return out
 
     def cards_of(self, ids: Collection[str]) -> list[Card]:
@@ -149,8 +151,8 @@ def plan_from_last(session: Any, school_id: int, last: SyncRun,
         register_file=register[0], cards_file=cards[0], register=pupils,
         register_gone={p.register_id for p in pupils_gone}, cards=found,
         cards_gone=cards_gone,
-        register_row=lambda pid: reg_diff.rows_by(id_at).get(pid),
-        card_row=lambda number: card_diff.rows_by(number_at).get(number),
+        register_row=lambda pid, was: reg_diff.row_of(pid, id_at, was),
+        card_row=lambda number, was: card_diff.row_of(number, number_at, was),
         register_moved=None if reg_diff.same_rows else reg_diff.new_row,
         cards_moved=None if card_diff.same_rows else card_diff.new_row)
     baseline = Baseline(last.plan_data, before["register"][0], before["cards"][0],

@@ -93,6 +93,34 @@ def test_plan_apply_and_the_same_files_again(app: Flask, world: World) -> None:
                                   ).one() == "blocked"
 
 
+def test_rows_that_only_moved_are_no_change_but_their_place_is_kept(app: Flask,
+                                                                    world: World) -> None:
+    with app.test_request_context():
+        ctx = ctx_of("card_admin")
+        pupil_sync.apply_run(ctx, pupil_sync.plan_run(ctx, world.ids["a"], *files()).id)
+        db.session.commit()
+
+        def places() -> dict[str, int | None]:
+            return dict(db.session.execute(select(PupilRow.register_id,
+                                                  PupilRow.register_row)).all())
+
+        assert places()["R1"] == 2 and places()["R3"] == 4
+        stamped = db.session.scalars(select(PupilRow.updated_at).where(
+            PupilRow.register_id == "R1")).one()
+        head, *rows = REGISTER.splitlines(keepends=True)
+        card_head, *card_rows = CARDS.splitlines(keepends=True)
+        moved = pupil_sync.apply_run(ctx, pupil_sync.plan_run(
+            ctx, world.ids["a"], *files(head + "".join(reversed(rows)),
+                                        card_head + "".join(reversed(card_rows)))).id)
+        db.session.commit()
+        assert (moved.report["pupils_changed"], moved.report["cards_changed"]) == (0, 0)
+        assert places()["R1"] == 4 and places()["R3"] == 2
+        assert dict(db.session.execute(select(CardRow.number, CardRow.list_row))
+                    .all()) == {"0001": 3, "0003": 2}
+        assert db.session.scalars(select(PupilRow.updated_at).where(
+            PupilRow.register_id == "R1")).one() == stamped
+
+
 def test_bad_files_are_refused_whole_and_nothing_is_stored(app: Flask, world: World) -> None:
     broken = REGISTER + "R4;Орлова;Вера;;31.02.2014;2А;обучается;\n"
     with app.test_request_context():

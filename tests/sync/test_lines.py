@@ -81,3 +81,13 @@ def test_rows_another_encoding_cannot_hold_are_no_answer_not_an_error() -> None:
     assert diff_lines(old, text(ROWS)) is None                   # the new one: cp1251
     diff = diff_lines(text(ROWS), (HEAD + "\n".join(ROWS) + "\nR4;Ли;Ян 🙂;;1А\n").encode())
     assert diff is not None and [c[2] for _n, c in diff.added] == ["Ян 🙂"]
+
+
+def test_a_row_is_found_from_where_it_was_when_that_still_holds_it() -> None:
+    new = ["R0;Попов;Иван;05.05.2015;1А", ROWS[2], ROWS[0], ROWS[1]]
+    diff = diff_lines(text(ROWS), text(new))
+    assert diff is not None and not diff.same_rows
+    assert diff.row_of("R1", 0, hint=2) == 4        # R1 was on row 2: now on 4
+    assert diff.row_of("R1", 0, hint=3) == 4        # a wrong hint: looked up instead
+    assert diff.row_of("R1", 0, hint=99) == 4 and diff.row_of("R1", 0) == 4
+    assert diff.row_of("R7", 0, hint=2) is None
