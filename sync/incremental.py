@@ -25,11 +25,12 @@ to planning everything again, on many generated schools and changes.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import date
 from itertools import compress
-from operator import not_, or_
+from operator import truth
 from typing import Any, Protocol
 
 from sync import stored
@@ -258,10 +259,11 @@ class _Incremental:
         pending = self.state.pending()
         pending_keys = {k for k, _pid, _card in pending}
         numbers = set(self.cards) | self.dirty_cards
-        tables, kept = self._kept(numbers)
+        tables, base = self._placed_base()
         added = [tables.entry(a) for a in sub.actions
                  if a.kind not in CARD_KINDS or a.key not in pending_keys]
-        data = tables.stored(stored.merged(kept, added))
+        data = tables.stored(stored.spliced(
+            base, _dropped(self.baseline.plan, self.scope, numbers), added))
         waiting = {k for k, pid, card in pending
                    if pid not in self.scope and card not in numbers}
         waiting.update(a.key for a in sub.actions
@@ -270,10 +272,10 @@ class _Incremental:
         return Planned(data, stored.counts(data), sorted(waiting), sorted(unplaced),
                        len(self.scope))
 
-    def _kept(self, numbers: set[str]) -> tuple[stored.Tables, stored.Columns]:
-        """The last plan's actions outside the scope, at their new rows."""
+    def _placed_base(self) -> tuple[stored.Tables, stored.Columns]:
+        """The last plan's actions at their rows in the new files."""
         base = self.baseline.plan
-        kept = _outside(base, self.scope, numbers)
+        cols = stored.columns(base)
         change, old = self.change, self.baseline
         roles = {old.register_file: (change.register_file, change.register_moved),
                  old.cards_file: (change.cards_file, change.cards_moved)}
@@ -282,7 +284,7 @@ class _Incremental:
         same = all(name == name_before and moved is None
                    for name_before, (name, moved) in roles.items())
         if same and len(roles) == 2:
-            return stored.Tables(base["files"], base["reasons"]), kept
+            return stored.Tables(base["files"], base["reasons"]), cols
         tables = stored.Tables((), base["reasons"])
         index: list[tuple[int, Callable[[int], int] | None]] = []
         for name in base["files"]:
@@ -296,34 +298,61 @@ class _Incremental:
             return at, moved(row) if moved else row
 
         files, rows = [], []
-        for file, row in zip(kept["file"], kept["row"], strict=True):
+        for file, row in zip(cols["file"], cols["row"], strict=True):
             if file >= 0:
                 file, row = placed(file, row)
             files.append(file)
             rows.append(row)
         extras: list[Any] = []
-        for extra in kept["extra"]:
+        for extra in cols["extra"]:
             if extra and extra[stored.MORE_ROWS]:
                 more = extra[stored.MORE_ROWS]
                 extra = [extra[stored.CHANGES], extra[stored.OTHERS],
                          [n for j in range(0, len(more), 2)
                           for n in placed(more[j], more[j + 1])]]
             extras.append(extra)
-        return tables, {**kept, "file": files, "row": rows, "extra": extras}
+        return tables, {**cols, "file": files, "row": rows, "extra": extras}
 
 
-def _outside(plan: dict[str, Any], scope: set[str], numbers: set[str]) -> stored.Columns:
-    """The stored actions neither of a pupil in scope nor of one of these cards, nor of a
-    kind applying the last run did. (A hundred thousand of them: each column tested in
-    C, then the few actions with others in Python.)"""
-    drop = list(map(or_, map(or_, map(scope.__contains__, plan["pupil"]),
-                             map(numbers.__contains__, plan["card"])),
-                    map(_SETTLED.__contains__, plan["kind"])))
-    kinds, extras = plan["kind"], plan["extra"]
-    for i in compress(range(len(extras)), extras):      # (0 for most)
-        if not drop[i] and _touches(kinds[i], extras[i][stored.OTHERS], scope, numbers):
-            drop[i] = True
-    return stored.selected(stored.columns(plan), map(not_, drop))
+def _dropped(plan: dict[str, Any], scope: set[str], numbers: set[str]
+             ) -> list[tuple[int, int]]:
+    """The stored actions of a pupil in scope or of one of these cards, or of a kind
+    applying the last run did, as ascending [start, end) index spans. A hundred thousand
+    actions, sorted by kind, then pupil: each kind's pupils in scope are found by
+    bisection, the cards by a pass in C, and only the few actions naming others are looked
+    at in Python."""
+    kinds, pupils, cards, extras = plan["kind"], plan["pupil"], plan["card"], plan["extra"]
+    n = len(kinds)
+    spans: list[tuple[int, int]] = []
+    one = set(compress(range(n), map(numbers.__contains__, cards)))
+    wanted = sorted(scope)
+    lo = 0
+    while lo < n:
+        kind = kinds[lo]
+        hi = bisect_right(kinds, kind, lo)
+        if kind in _SETTLED:
+            spans.append((lo, hi))
+        else:
+            start = bisect_left(pupils, True, lo, hi, key=truth)    # (those without first)
+            for pid in wanted:
+                i = bisect_left(pupils, pid, start, hi)
+                end = bisect_right(pupils, pid, i, hi)
+                if end > i:
+                    spans.append((i, end))
+                start = end
+            one.update(i for i in compress(range(lo, hi), extras[lo:hi])   # (0 for most)
+                       if _touches(kind, extras[i][stored.OTHERS], scope, numbers))
+        lo = hi
+    spans += [(i, i + 1) for i in one]
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _touches(kind: int, others: list[str], scope: set[str], numbers: set[str]) -> bool:

@@ -119,10 +119,12 @@ def selected(cols: Columns, keep: Iterable[bool]) -> Columns:
     return {c: list(compress(values, keep)) for c, values in cols.items()}
 
 
-def merged(cols: Columns, more: list[tuple[Any, ...]]) -> Columns:
+def spliced(cols: Columns, drop: Sequence[tuple[int, int]], more: list[tuple[Any, ...]]
+            ) -> Columns:
     """Columns of actions in the plan's order (by kind as KINDS lists them, then pupil,
-    then card) with a few more entries put where they belong in that order."""
-    if not more:
+    then card) less those in the [start, end) index spans of drop, with a few more
+    entries put where they belong in that order. (Runs of the columns are copied whole.)"""
+    if not drop and not more:
         return cols
     more = sorted(more, key=lambda e: (e[KIND], e[PUPIL] or "", e[CARD] or ""))
     kinds, pupils, cards = cols["kind"], cols["pupil"], cols["card"]
@@ -130,21 +132,27 @@ def merged(cols: Columns, more: list[tuple[Any, ...]]) -> Columns:
     def key(i: int) -> tuple[int, str, str]:
         return kinds[i], pupils[i] or "", cards[i] or ""
 
-    at = []
+    # (index, 0, entry): put the entry before index; (start, 1, end): leave those out.
+    cuts: list[tuple[int, int, Any]] = []
     for e in more:
         # Within the actions of its kind (found without the key), by pupil and card.
         lo, hi = bisect_left(kinds, e[KIND]), bisect_right(kinds, e[KIND])
-        at.append(bisect_right(range(len(kinds)), (e[KIND], e[PUPIL] or "", e[CARD] or ""),
-                               lo, hi, key=key))
+        cuts.append((bisect_right(range(len(kinds)), (e[KIND], e[PUPIL] or "", e[CARD] or ""),
+                                  lo, hi, key=key), 0, e))
+    cuts += [(start, 1, end) for start, end in drop]
+    cuts.sort(key=lambda c: c[:2])
     out: Columns = {}
     for position, name in enumerate(COLUMNS):
         values = cols[name]
         column: list[Any] = []
         start = 0
-        for where, entry in zip(at, more, strict=True):
-            column += values[start:where]
-            column.append(entry[position])
-            start = where
+        for at, leave, what in cuts:
+            column += values[start:at]
+            if leave:
+                start = max(start, what)
+            else:       # (one left out here goes: this one takes its place)
+                column.append(what[position])
+                start = max(start, at)
         column += values[start:]
         out[name] = column
     return out

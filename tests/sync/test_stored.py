@@ -41,14 +41,20 @@ def test_a_stored_plan_reads_back_as_the_same_actions_and_listing() -> None:
     assert len(data["kind"]) == len(data["extra"]) == len(plan.actions)
 
 
-def test_actions_merged_into_a_plan_go_where_the_plan_orders_them() -> None:
+def test_actions_spliced_into_a_plan_go_where_the_plan_orders_them() -> None:
     plan = _plan()
     tables = stored.Tables()
     entries = [tables.entry(a) for a in plan.actions]
     few = entries[1::3]
     rest = stored.columns_of(e for e in entries if e not in few)
-    assert stored.merged(rest, few) == stored.columns_of(entries)
-    assert stored.merged(rest, []) is rest
+    assert stored.spliced(rest, [], few) == stored.columns_of(entries)
+    assert stored.spliced(rest, [], []) is rest
+    # Some left out, others put in (one where one left out was).
+    whole = stored.columns_of(entries)
+    last = len(entries) - 1
+    drop = [(0, 1), (2, 4), (last, last + 1)]
+    assert stored.spliced(whole, drop, [entries[2], entries[3], entries[-1]]) == \
+        stored.columns_of(e for i, e in enumerate(entries) if i != 0)
     keep = [k != stored.KIND_INDEX["conflict"] for k in rest["kind"]]
     assert stored.counts(tables.stored(stored.selected(rest, keep))).get("conflict") is None
 
