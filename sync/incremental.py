@@ -77,7 +77,7 @@ class State(Protocol):
 
 @dataclass(frozen=True)
 class Baseline:
-    """The last applied run: its stored plan, file names and unplaced cards."""
+    """The last applied run: what it left planned (stored), file names, unplaced cards."""
 
     plan: dict[str, Any]
     register_file: str

@@ -119,6 +119,12 @@ def selected(cols: Columns, keep: Iterable[bool]) -> Columns:
     return {c: list(compress(values, keep)) for c, values in cols.items()}
 
 
+def without(data: dict[str, Any], kinds: Collection[int]) -> dict[str, Any]:
+    """A stored plan less its actions of these kinds (by index)."""
+    return tables_of(data).stored(selected(columns(data),
+                                           [k not in kinds for k in data["kind"]]))
+
+
 def spliced(cols: Columns, drop: Sequence[tuple[int, int]], more: list[tuple[Any, ...]]
             ) -> Columns:
     """Columns of actions in the plan's order (by kind as KINDS lists them, then pupil,

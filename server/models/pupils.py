@@ -107,13 +107,16 @@ class SyncRun(Base):
     #: Counts of the plan's actions by kind.
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     #: The plan's actions, stored compactly (sync.stored); `plan` lists them.
-    plan_data: Mapped[Any] = mapped_column("plan", JSON, default=list)
+    plan_data: Mapped[Any] = mapped_column("plan", JSON, default=list, deferred=True)
     #: Whether the person confirmed a register missing many known pupils.
     confirm_missing: Mapped[bool] = mapped_column(Boolean, default=False)
     #: What the plan was made from: {"stamp": digest of the school's sync state, "waiting":
     #: keys of card changes sent earlier and still needed}. Apply reuses the plan when the
     #: stamp still holds, instead of planning again.
     plan_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Once applied: its plan less what applying it did (stored as the plan is), where
+    #: the next run's plan starts from (sync.incremental).
+    rest: Mapped[Any | None] = mapped_column(JSON, deferred=True)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: What apply did: counts of writes and the actions left for a person, with why.
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

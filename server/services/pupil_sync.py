@@ -396,10 +396,8 @@ def plan_run(ctx: Ctx, school_id: int, register: tuple[str, bytes], cards: tuple
         # The same files as the run applied last, and nothing changed since: the plan is
         # that run's, less what applying it did (Vitrina's pupils follow the register now)
         # and its card changes, which now wait for the card system.
-        data = last.plan_data
-        sent = {a.key for a in stored.actions(data, CARD_KINDS)}
-        run.plan_data = stored.tables_of(data).stored(stored.selected(
-            stored.columns(data), [k not in _SETTLED_KINDS for k in data["kind"]]))
+        sent = {a.key for a in stored.actions(last.plan_data, CARD_KINDS)}
+        run.plan_data = last.rest
         run.counts = stored.counts(run.plan_data)
         run.plan_state = {"stamp": stamp, "same_as": last.id,
                           "waiting": sorted(set(last.plan_state["waiting"]) | sent),
@@ -625,6 +623,7 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
                            photos_zip=export.photos_zip))
     if not reuse and run.plan_data != stored.encode(plan.actions):
         _store_plan(run, plan)      # something changed since the dry run
+    run.rest = stored.without(run.plan_data, _SETTLED_KINDS)
     run.status = "applied"
     run.applied_at = utcnow()
     run.report = {
@@ -652,15 +651,14 @@ def apply_run(ctx: Ctx, run_id: int, progress: Progress = _quiet) -> SyncRun:
 
 def _last_applied(session: Any, school_id: int, stamp: str) -> SyncRun | None:
     """The run applied last, if nothing has changed since (its "after" stamp holds) and
-    its plan is stored in the current form. (Its plan — a hundred thousand actions in a
-    big school — is loaded only if it is one.)"""
-    last = session.execute(select(SyncRun.id, SyncRun.plan_state).where(
+    what it left planned is stored in the current form. (Its plan and what it left — a
+    hundred thousand actions each in a big school — are loaded only when used.)"""
+    last: SyncRun | None = session.scalars(select(SyncRun).where(
         SyncRun.school_id == school_id, SyncRun.status == "applied")
         .order_by(SyncRun.id.desc()).limit(1)).first()
     if last is None or not last.plan_state or last.plan_state.get("after") != stamp:
         return None
-    found: SyncRun | None = session.get(SyncRun, last.id)
-    return found if found is not None and stored.is_stored(found.plan_data) else None
+    return last if stored.is_stored(last.rest) else None
 
 
 def export_of(ctx: Ctx, run: SyncRun) -> SyncExport:
@@ -750,7 +748,7 @@ def purge_expired(ctx: Ctx, today: date | None = None) -> dict[str, int]:
         totals["run_files"] += session.execute(delete(SyncInput).where(
             SyncInput.run_id == run.id)).rowcount
         session.execute(delete(SyncExport).where(SyncExport.run_id == run.id))
-        run.plan_data = []      # its changes name pupils; the counts and report stay
+        run.plan_data, run.rest = [], None   # its changes name pupils; counts, report stay
         run.report = {k: v for k, v in run.report.items() if k != "left_for_a_person"}
     from server.services import photo_batches  # it builds on this module
 

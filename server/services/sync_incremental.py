@@ -124,7 +124,7 @@ def plan_from_last(session: Any, school_id: int, last: SyncRun,
     """The plan of these files from the last applied run's (see the module's note), or
     None if it cannot be made so. PlanError as plan_sync raises it."""
     state = last.plan_state or {}
-    if not stored.is_stored(last.plan_data) or "unplaced" not in state \
+    if not stored.is_stored(last.rest) or "unplaced" not in state \
             or is_oneroster(register[1]) or is_oneroster(cards[1]):
         return None
     before = _input_files(session, last.id)
@@ -155,7 +155,7 @@ def plan_from_last(session: Any, school_id: int, last: SyncRun,
         card_row=lambda number, was: card_diff.row_of(number, number_at, was),
         register_moved=None if reg_diff.same_rows else reg_diff.new_row,
         cards_moved=None if card_diff.same_rows else card_diff.new_row)
-    baseline = Baseline(last.plan_data, before["register"][0], before["cards"][0],
+    baseline = Baseline(last.rest, before["register"][0], before["cards"][0],
                         tuple(state["unplaced"]))
     return plan_changes(change, baseline, DatabaseState(session, school_id), today=today,
                         decisions=decisions, rules=rules)
