@@ -10,6 +10,7 @@ one only a whole read reports right (an ID on two rows), the caller plans everyt
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection, Iterator
 from datetime import date
 from typing import Any
@@ -27,8 +28,9 @@ from sync.readers import id_position, read_rows
 from sync.records import Card, Consent, PhotoInfo, Pupil, Source
 from sync.tables import ReadError, Table
 
-#: Rows queried per statement (well under any database's bound-parameter limit).
-_CHUNK = 500
+#: Rows queried per statement: well under the bound-parameter limit (PostgreSQL 65,535;
+#: SQLite 32,766 since 3.32, 999 before).
+_CHUNK = 5000 if sqlite3.sqlite_version_info >= (3, 32) else 500
 
 
 def _chunks(values: Collection[str]) -> Iterator[list[str]]:
