@@ -2,11 +2,13 @@
 
 A school's register changes by a few rows a day; reading all 100,000 rows again to find
 them costs ten times more than comparing the lines. `diff_lines` compares two CSV
-exports as text and gives the rows added and removed (with their row numbers, as the
-CSV reader numbers them) and where each unchanged row now is. It answers None whenever
-a line-by-line comparison could differ from reading the file: not CSV text, another
-header, a quoted cell running over several lines, a stray carriage return or NUL, or
-a line twice — the caller then reads the whole file, which also reports any problem.
+exports line by line — as bytes in one encoding (an export in another is re-encoded),
+decoding only the lines that differ — and gives the rows added and removed (with their
+row numbers, as the CSV reader numbers them) and where each unchanged row now is. It
+answers None whenever a line-by-line comparison could differ from reading the file: not
+CSV text (or over the size limit), another header, a quoted cell running over several
+lines, a stray carriage return or NUL, or a line twice — the caller then reads the whole
+file, which also reports any problem.
 """
 
 from __future__ import annotations
