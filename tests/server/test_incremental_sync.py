@@ -209,3 +209,27 @@ def test_planning_what_changed_plans_what_planning_everything_does(
         # Changes are planned the short way when they can be (not always: a new ID twice,
         # another "confirm missing" than the last run's, a refused plan…).
         assert used >= 2
+
+
+def test_a_run_applied_before_runs_kept_what_they_leave_is_planned_from_whole(
+        app: Flask, world: World) -> None:
+    rng = random.Random(5)
+    with app.test_request_context():
+        ctx = system_ctx(db.session, "test")
+        school = orgs.create_org(ctx, OrgCreate(parent_id=world.ids["muni"], kind="school",
+                                                name="Upgraded", timezone="Europe/Moscow"))
+        pupils, cards = _school(rng)
+
+        def plan_and_apply(rows: list[list[str]]) -> SyncRun:
+            run = pupil_sync.plan_run(ctx, school.id, ("r.csv", _csv(REGISTER_HEADER, rows)),
+                                      ("c.csv", _csv(CARD_HEADER, cards)), True)
+            return pupil_sync.apply_run(ctx, run.id)
+
+        last = plan_and_apply(pupils)
+        last.rest = None        # as a run applied before migration 0014 has it
+        db.session.flush()
+        pupils[0][5] = "9Я" if pupils[0][5] != "9Я" else "8Я"
+        whole = plan_and_apply(pupils)
+        assert "from" not in whole.plan_state and whole.rest is not None
+        pupils[1][5] = "9Я" if pupils[1][5] != "9Я" else "8Я"
+        assert plan_and_apply(pupils).plan_state["from"] == whole.id
