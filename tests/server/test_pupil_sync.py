@@ -271,7 +271,8 @@ def test_retention_removes_left_pupils_and_old_files(app: Flask, world: World) -
         assert pupil_sync.purge_expired(system, later)["run_files"] >= 2
         db.session.commit()
         assert count(SyncInput) == 0
-        assert all(r.plan == [] and r.counts for r in db.session.scalars(select(SyncRun)))
+        assert all(r.plan == [] and r.rest is None and r.counts
+                   for r in db.session.scalars(select(SyncRun)))
 
 
 def test_a_drop_folder_starts_a_dry_run(app: Flask, world: World, tmp_path: Path) -> None:
