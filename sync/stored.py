@@ -156,7 +156,7 @@ def spliced(cols: Columns, drop: Sequence[tuple[int, int]], more: list[tuple[Any
             column += values[start:at]
             if leave:
                 start = max(start, what)
-            else:       # (one left out here goes: this one takes its place)
+            else:       # (one due inside a span left out goes where the span ends)
                 column.append(what[position])
                 start = max(start, at)
         column += values[start:]
