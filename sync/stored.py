@@ -53,18 +53,10 @@ class Tables:
         self._reason_at = {r: i for i, r in enumerate(self.reasons)}
 
     def file(self, name: str) -> int:
-        at = self._file_at.get(name)
-        if at is None:
-            at = self._file_at[name] = len(self.files)
-            self.files.append(name)
-        return at
+        return _index(self.files, self._file_at, name)
 
     def reason(self, text: str) -> int:
-        at = self._reason_at.get(text)
-        if at is None:
-            at = self._reason_at[text] = len(self.reasons)
-            self.reasons.append(text)
-        return at
+        return _index(self.reasons, self._reason_at, text)
 
     def entry(self, action: Action) -> tuple[Any, ...]:
         """One action as its value in each column."""
@@ -98,6 +90,15 @@ class Tables:
                         for j in range(0, len(more), 2)]
         return Action(KINDS[data["kind"][i]], self.reasons[data["reason"][i]],
                       data["pupil"][i], data["card"][i], changes, others, tuple(sources))
+
+
+def _index(values: list[str], at: dict[str, int], value: str) -> int:
+    """value's index in values, added at the end if it is not there yet."""
+    found = at.get(value)
+    if found is None:
+        found = at[value] = len(values)
+        values.append(value)
+    return found
 
 
 def columns_of(entries: Iterable[tuple[Any, ...]]) -> Columns:
